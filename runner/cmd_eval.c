@@ -1,0 +1,11 @@
+#include "runner/commands.h"
+
+#include <stdio.h>
+
+/* Placeholder until the command lands; fails loudly so no test can pass on it. */
+int rn_cmd_eval(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "runnel eval: not implemented yet\n");
+    return 2;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building and testing runnel needs. Idempotent.
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config clang clang-format libclang-rt-dev
+  libyaml-dev libjansson-dev libcmocka-dev
+  libgit2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev libssl-dev
+  git ca-certificates
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "install-deps: run as root to install: ${missing[*]}" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
