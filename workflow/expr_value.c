@@ -39,8 +39,16 @@ static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *i) {
 }
 
 size_t rn_expr_utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
+    size_t n = 0, i = 0;
+    /* ASCII runs a word at a time: this runs for every string result (memory accounting). */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+        n += 8;
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c & 0xC0) != 0x80)
             n++;
@@ -201,6 +209,11 @@ void rn_number_format(double d, char *buf, size_t size) {
     }
     if (d == 0) {
         snprintf(buf, size, "0");
+        return;
+    }
+    if (d == (double)(int64_t)d && d > -1e15 && d < 1e15) {
+        /* Integers below 15 digits print exactly; skip the general path. */
+        snprintf(buf, size, "%lld", (long long)d);
         return;
     }
     char tmp[40];
