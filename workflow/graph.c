@@ -5,8 +5,9 @@
 #include "workflow/graph.h"
 
 #include "common/arena.h"
+#include "workflow/expr.h"
+#include "workflow/model.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,29 +21,79 @@ struct rn_graph {
     size_t n_stages;
 };
 
-static int id_icmp(const char *a, const char *b) {
-    for (;; a++, b++) {
-        int ca = toupper((unsigned char)*a), cb = toupper((unsigned char)*b);
-        if (ca != cb || !ca)
-            return ca - cb;
-    }
+static void place_in_order(rn_graph *g);
+
+/* Job ids sorted case-insensitively (ties in file order), so each need resolves in log n:
+ * a 500-job workflow has ~1000 needs entries. */
+typedef struct id_index {
+    const rn_graph_node *nodes;
+    size_t *sorted;
+    size_t n;
+} id_index;
+
+static int cmp_ids(const void *a, const void *b, void *ud) {
+    const rn_graph_node *nodes = ud;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = rn_str_icmp(nodes[x].id, nodes[y].id);
+    return c ? c : (x > y) - (x < y);
 }
 
-static long find_job(const rn_graph_node *nodes, size_t n, const char *id) {
+static void index_init(id_index *ix, const rn_graph_node *nodes, size_t n) {
+    ix->nodes = nodes;
+    ix->n = n;
+    ix->sorted = rn_xcalloc(n ? n : 1, sizeof *ix->sorted);
     for (size_t i = 0; i < n; i++)
-        if (!id_icmp(nodes[i].id, id))
-            return (long)i;
+        ix->sorted[i] = i;
+    qsort_r(ix->sorted, n, sizeof *ix->sorted, cmp_ids, (void *)nodes);
+}
+
+/* First job (in file order) whose id equals `id` ignoring case, or -1. */
+static long index_find(const id_index *ix, const char *id) {
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rn_str_icmp(ix->nodes[ix->sorted[mid]].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < ix->n && !rn_str_icmp(ix->nodes[ix->sorted[lo]].id, id))
+        return (long)ix->sorted[lo];
     return -1;
 }
 
-/* GitHub's check, kept in its shape so the reported entries match exactly. */
-static bool validate(const rn_graph_node *nodes, size_t n, const rn_graph_src *src,
+/* GitHub's check, kept in its shape so the reported entries match exactly: a queue of jobs
+ * whose needs are all met releases every entry naming it; what stays unmet is reported. */
+static bool validate(const rn_graph_node *nodes, size_t n, long **resolved, const rn_graph_src *src,
                      rn_diags *diags) {
     const char *file = src ? src->file : NULL;
+    size_t alloc_n = n ? n : 1;
     /* remaining[i][k]: needs entry k of job i still unsatisfied */
-    bool **remaining = rn_xcalloc(n ? n : 1, sizeof *remaining);
-    size_t *left = rn_xcalloc(n ? n : 1, sizeof *left);
-    size_t *queue = rn_xcalloc(n ? n : 1, sizeof *queue);
+    bool **remaining = rn_xcalloc(alloc_n, sizeof *remaining);
+    size_t *left = rn_xcalloc(alloc_n, sizeof *left);
+    size_t *queue = rn_xcalloc(alloc_n, sizeof *queue);
+    /* dependents of job r: the (job, entry) pairs naming it, flattened per r */
+    size_t *dep_start = rn_xcalloc(n + 1, sizeof *dep_start);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < nodes[i].n_needs; k++)
+            if (resolved[i][k] >= 0) {
+                dep_start[resolved[i][k] + 1]++;
+                total++;
+            }
+    for (size_t r = 0; r < n; r++)
+        dep_start[r + 1] += dep_start[r];
+    size_t *fill = rn_xcalloc(alloc_n, sizeof *fill);
+    size_t(*deps)[2] = rn_xcalloc(total ? total : 1, sizeof *deps);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < nodes[i].n_needs; k++) {
+            long r = resolved[i][k];
+            if (r < 0)
+                continue;
+            size_t at = dep_start[r] + fill[r]++;
+            deps[at][0] = i;
+            deps[at][1] = k;
+        }
     size_t head = 0, tail = 0;
     for (size_t i = 0; i < n; i++) {
         remaining[i] = rn_xcalloc(nodes[i].n_needs ? nodes[i].n_needs : 1, sizeof **remaining);
@@ -60,15 +111,12 @@ static bool validate(const rn_graph_node *nodes, size_t n, const rn_graph_src *s
     }
     while (ok && head < tail) {
         size_t cur = queue[head++];
-        for (size_t i = 0; i < n; i++) {
-            if (left[i] == 0)
-                continue;
-            for (size_t k = 0; k < nodes[i].n_needs; k++) {
-                if (remaining[i][k] && !id_icmp(nodes[i].needs[k].id, nodes[cur].id)) {
-                    remaining[i][k] = false;
-                    if (--left[i] == 0)
-                        queue[tail++] = i;
-                }
+        for (size_t d = dep_start[cur]; d < dep_start[cur + 1]; d++) {
+            size_t i = deps[d][0], k = deps[d][1];
+            if (remaining[i][k]) {
+                remaining[i][k] = false;
+                if (--left[i] == 0)
+                    queue[tail++] = i;
             }
         }
     }
@@ -79,7 +127,7 @@ static bool validate(const rn_graph_node *nodes, size_t n, const rn_graph_src *s
             if (!remaining[i][k])
                 continue;
             const rn_graph_need *need = &nodes[i].needs[k];
-            if (find_job(nodes, n, need->id) >= 0)
+            if (resolved[i][k] >= 0)
                 rn_diag_add(diags, file, need->line, need->col,
                             "Job '%s' depends on job '%s' which creates a cycle in the "
                             "dependency graph.",
@@ -97,33 +145,56 @@ static bool validate(const rn_graph_node *nodes, size_t n, const rn_graph_src *s
     free(remaining);
     free(left);
     free(queue);
+    free(dep_start);
+    free(fill);
+    free(deps);
     return ok && !any_left;
 }
 
 rn_graph *rn_graph_build(const rn_graph_node *nodes, size_t n, const rn_graph_src *src,
                          rn_diags *diags) {
-    if (!validate(nodes, n, src, diags))
-        return NULL;
-    rn_graph *g = rn_xcalloc(1, sizeof *g);
     size_t alloc_n = n ? n : 1;
-    g->n = n;
-    g->ids = rn_xcalloc(alloc_n, sizeof *g->ids);
-    g->needs = rn_xcalloc(alloc_n, sizeof *g->needs);
-    g->n_needs = rn_xcalloc(alloc_n, sizeof *g->n_needs);
-    g->order = rn_xcalloc(alloc_n, sizeof *g->order);
-    g->stage = rn_xcalloc(alloc_n, sizeof *g->stage);
+    id_index ix;
+    index_init(&ix, nodes, n);
+    long **resolved = rn_xcalloc(alloc_n, sizeof *resolved);
     for (size_t i = 0; i < n; i++) {
-        g->ids[i] = rn_xstrdup(nodes[i].id);
-        g->needs[i] = rn_xcalloc(nodes[i].n_needs ? nodes[i].n_needs : 1, sizeof **g->needs);
-        for (size_t k = 0; k < nodes[i].n_needs; k++) {
-            size_t j = (size_t)find_job(nodes, n, nodes[i].needs[k].id); /* validated */
-            bool dup = false;
-            for (size_t m = 0; m < g->n_needs[i]; m++)
-                dup = dup || g->needs[i][m] == j;
-            if (!dup)
-                g->needs[i][g->n_needs[i]++] = j;
-        }
+        resolved[i] = rn_xcalloc(nodes[i].n_needs ? nodes[i].n_needs : 1, sizeof **resolved);
+        for (size_t k = 0; k < nodes[i].n_needs; k++)
+            resolved[i][k] = index_find(&ix, nodes[i].needs[k].id);
     }
+    free(ix.sorted);
+    rn_graph *g = NULL;
+    if (validate(nodes, n, resolved, src, diags)) {
+        g = rn_xcalloc(1, sizeof *g);
+        g->n = n;
+        g->ids = rn_xcalloc(alloc_n, sizeof *g->ids);
+        g->needs = rn_xcalloc(alloc_n, sizeof *g->needs);
+        g->n_needs = rn_xcalloc(alloc_n, sizeof *g->n_needs);
+        g->order = rn_xcalloc(alloc_n, sizeof *g->order);
+        g->stage = rn_xcalloc(alloc_n, sizeof *g->stage);
+        for (size_t i = 0; i < n; i++) {
+            g->ids[i] = rn_xstrdup(nodes[i].id);
+            g->needs[i] = rn_xcalloc(nodes[i].n_needs ? nodes[i].n_needs : 1, sizeof **g->needs);
+            for (size_t k = 0; k < nodes[i].n_needs; k++) {
+                size_t j = (size_t)resolved[i][k]; /* validated: all known */
+                bool dup = false;
+                for (size_t m = 0; m < g->n_needs[i]; m++)
+                    dup = dup || g->needs[i][m] == j;
+                if (!dup)
+                    g->needs[i][g->n_needs[i]++] = j;
+            }
+        }
+        place_in_order(g);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(resolved[i]);
+    free(resolved);
+    return g;
+}
+
+static void place_in_order(rn_graph *g) {
+    size_t n = g->n;
+    size_t alloc_n = n ? n : 1;
     /* Stable topological order: always take the earliest job whose needs are placed. */
     bool *placed = rn_xcalloc(alloc_n, sizeof *placed);
     for (size_t pos = 0; pos < n; pos++) {
@@ -149,7 +220,6 @@ rn_graph *rn_graph_build(const rn_graph_node *nodes, size_t n, const rn_graph_sr
         }
     }
     free(placed);
-    return g;
 }
 
 void rn_graph_free(rn_graph *g) {
@@ -335,4 +405,72 @@ bool rn_sched_done(const rn_sched *s) {
         if (!finished(s->result[i]))
             return false;
     return true;
+}
+
+/* ---- From a parsed workflow ---- */
+
+rn_graph *rn_graph_from_workflow(const rn_workflow *wf, rn_diags *diags) {
+    size_t n = wf->n_jobs;
+    rn_graph_node *nodes = rn_xcalloc(n ? n : 1, sizeof *nodes);
+    rn_graph_need **needs = rn_xcalloc(n ? n : 1, sizeof *needs);
+    for (size_t i = 0; i < n; i++) {
+        const rn_wf_job *job = &wf->jobs[i];
+        needs[i] = rn_xcalloc(job->needs.n ? job->needs.n : 1, sizeof **needs);
+        for (size_t k = 0; k < job->needs.n; k++) {
+            needs[i][k].id = job->needs.items[k].s ? job->needs.items[k].s : "";
+            needs[i][k].line = job->needs.items[k].line;
+            needs[i][k].col = job->needs.items[k].col;
+        }
+        nodes[i].id = job->id.s ? job->id.s : "";
+        nodes[i].needs = needs[i];
+        nodes[i].n_needs = job->needs.n;
+    }
+    const rn_ynode *jobs = rn_yaml_get(wf->root, "jobs");
+    rn_graph_src src = {wf->file, jobs ? jobs->line : 0, jobs ? jobs->col : 0};
+    rn_graph *g = rn_graph_build(nodes, n, &src, diags);
+    for (size_t i = 0; i < n; i++)
+        free(needs[i]);
+    free(needs);
+    free(nodes);
+    return g;
+}
+
+bool rn_workflow_triggered_by(const rn_workflow *wf, const char *event) {
+    for (size_t i = 0; i < wf->n_events; i++)
+        if (wf->events[i].name.s && !strcmp(wf->events[i].name.s, event))
+            return true;
+    return false;
+}
+
+bool rn_wf_plan_build(const rn_workflow *wf, rn_wf_plan *out, rn_diags *diags) {
+    size_t before = diags->count;
+    out->wf = wf;
+    out->graph = rn_graph_from_workflow(wf, diags);
+    out->jobs = rn_xcalloc(wf->n_jobs ? wf->n_jobs : 1, sizeof *out->jobs);
+    for (size_t i = 0; i < wf->n_jobs; i++)
+        out->jobs[i].matrix_kind =
+            rn_matrix_from_yaml(wf->jobs[i].strategy.matrix, &out->jobs[i].legs, diags);
+    if (diags->count == before)
+        return true;
+    rn_wf_plan_free(out);
+    return false;
+}
+
+void rn_wf_plan_free(rn_wf_plan *p) {
+    if (!p->jobs && !p->graph)
+        return;
+    for (size_t i = 0; p->wf && i < p->wf->n_jobs; i++)
+        rn_matrix_free(&p->jobs[i].legs);
+    free(p->jobs);
+    rn_graph_free(p->graph);
+    p->jobs = NULL;
+    p->graph = NULL;
+}
+
+char *rn_wf_plan_display_name(const rn_wf_plan *p, size_t job, const rn_matrix_leg *leg) {
+    const rn_wf_job *j = &p->wf->jobs[job];
+    const char *name = j->name.s && *j->name.s ? j->name.s : j->id.s;
+    if (strstr(name, "${{"))
+        return rn_xstrdup(name);
+    return rn_matrix_job_name(name, leg);
 }

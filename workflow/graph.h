@@ -11,6 +11,7 @@
 #define RN_GRAPH_H
 
 #include "common/diag.h"
+#include "workflow/matrix.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -95,5 +96,36 @@ typedef struct rn_ancestry {
     bool any_cancelled;
 } rn_ancestry;
 rn_ancestry rn_sched_ancestry(const rn_sched *s, size_t job);
+
+/* ---- From a parsed workflow (workflow/model.h) ---- */
+struct rn_workflow;
+
+/* The graph of wf's jobs in document order (job i is wf->jobs[i]); NULL with GitHub's
+ * diagnostics at the `needs` entries when the graph is bad. */
+rn_graph *rn_graph_from_workflow(const struct rn_workflow *wf, rn_diags *diags);
+/* True when `event` is one of the workflow's `on:` events (filters are not applied). */
+bool rn_workflow_triggered_by(const struct rn_workflow *wf, const char *event);
+
+/* What a run of a workflow looks like before it starts: its graph and each job's matrix legs
+ * (expanded when the matrix is a literal). Owns graph and legs; rn_wf_plan_free(). */
+typedef struct rn_job_plan {
+    int matrix_kind; /* rn_matrix_kind (workflow/matrix.h) */
+    rn_matrix legs;  /* RN_MATRIX_LITERAL only */
+} rn_job_plan;
+
+typedef struct rn_wf_plan {
+    const struct rn_workflow *wf; /* borrowed */
+    rn_graph *graph;
+    rn_job_plan *jobs; /* indexed like wf->jobs */
+} rn_wf_plan;
+
+/* Builds the graph and expands literal matrices. Returns false when diagnostics were added
+ * (the plan is then freed and empty). */
+bool rn_wf_plan_build(const struct rn_workflow *wf, rn_wf_plan *out, rn_diags *diags);
+void rn_wf_plan_free(rn_wf_plan *p);
+/* Display name of a job or of one of its legs (leg may be NULL): the job's literal `name:`
+ * or its id, plus GitHub's matrix suffix. A `name:` with ${{ }} is returned as written
+ * (the runner evaluates it per leg). Caller frees. */
+char *rn_wf_plan_display_name(const rn_wf_plan *p, size_t job, const rn_matrix_leg *leg);
 
 #endif

@@ -11,9 +11,10 @@
 
 #include "common/arena.h"
 #include "common/strbuf.h"
+#include "workflow/expr.h"
+#include "workflow/yaml.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,78 +23,7 @@
  * by one, so they cannot realistically bring such a product back under 256. */
 #define ENUMERATION_CAP ((size_t)1 << 20)
 
-/* ---- Value helpers (GitHub expression coercions, see shared/notes/expressions.md §3-4) ---- */
-
-static bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* String to number as GitHub converts: trimmed, "" -> 0, decimal/exponent, 0x (Int32), 0o,
- * Infinity; anything else NaN. */
-static double string_to_number(const char *s) {
-    while (is_space(*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && is_space(s[n - 1]))
-        n--;
-    if (n == 0)
-        return 0;
-    char *t = rn_xstrndup(s, n);
-    double r = NAN;
-    if (n > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o')) {
-        int base = t[1] == 'x' ? 16 : 8;
-        char *end;
-        errno = 0;
-        long long v = strtoll(t + 2, &end, base);
-        bool digits_only = *end == '\0' && t[2] != '-' && t[2] != '+' && !is_space(t[2]);
-        if (digits_only && errno == 0 && (base == 8 || v <= 0x7fffffffLL))
-            r = (double)v;
-    } else if (!strcmp(t, "Infinity") || !strcmp(t, "+Infinity")) {
-        r = INFINITY;
-    } else if (!strcmp(t, "-Infinity")) {
-        r = -INFINITY;
-    } else {
-        /* strtod also accepts hex floats, "inf" and "nan": allow only decimal forms. */
-        bool ok = true;
-        for (const char *p = t; *p; p++)
-            if (!isdigit((unsigned char)*p) && !strchr("+-.eE", *p))
-                ok = false;
-        if (ok) {
-            char *end;
-            double v = strtod(t, &end);
-            if (*end == '\0' && end != t)
-                r = v;
-        }
-    }
-    free(t);
-    return r;
-}
-
-static double to_number(const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_NULL:
-    case JSON_FALSE:
-        return 0;
-    case JSON_TRUE:
-        return 1;
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return json_number_value(v);
-    case JSON_STRING:
-        return string_to_number(json_string_value(v));
-    default:
-        return NAN;
-    }
-}
-
-/* OrdinalIgnoreCase for ASCII; other bytes compare exactly. */
-static int str_icmp(const char *a, const char *b) {
-    for (;; a++, b++) {
-        int ca = toupper((unsigned char)*a), cb = toupper((unsigned char)*b);
-        if (ca != cb || !ca)
-            return ca - cb;
-    }
-}
+/* ---- Value helpers: GitHub's `==` (shared/notes/expressions.md §4) on expr.h's coercions ---- */
 
 static bool kind_is_scalar_primitive(const json_t *v) {
     return json_is_null(v) || json_is_boolean(v);
@@ -114,7 +44,7 @@ bool rn_matrix_value_equals(const json_t *a, const json_t *b) {
         if (an)
             return json_number_value(a) == json_number_value(b);
         if (json_is_string(a))
-            return str_icmp(json_string_value(a), json_string_value(b)) == 0;
+            return rn_str_icmp(json_string_value(a), json_string_value(b)) == 0;
         return a == b; /* arrays and objects compare by reference */
     }
     /* Number vs String, or a Null/Boolean side: both become numbers. */
@@ -124,82 +54,17 @@ bool rn_matrix_value_equals(const json_t *a, const json_t *b) {
         return false;
     if (json_is_string(a) && json_is_string(b))
         return false; /* unreachable: same kind handled above */
-    return to_number(a) == to_number(b);
-}
-
-/* .NET "G15" number formatting, as GitHub prints numbers. */
-static void format_number(double d, char *buf, size_t size) {
-    if (isnan(d)) {
-        snprintf(buf, size, "NaN");
-        return;
-    }
-    if (isinf(d)) {
-        snprintf(buf, size, d > 0 ? "Infinity" : "-Infinity");
-        return;
-    }
-    if (d == 0) {
-        snprintf(buf, size, "0");
-        return;
-    }
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.14e", d); /* 15 significant digits */
-    char *e = strchr(tmp, 'e');
-    int exp10 = atoi(e + 1);
-    *e = '\0';
-    /* digits without the point and trailing zeros */
-    char digits[32];
-    size_t nd = 0;
-    bool neg = tmp[0] == '-';
-    for (const char *p = tmp + neg; *p; p++)
-        if (isdigit((unsigned char)*p))
-            digits[nd++] = *p;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    digits[nd] = '\0';
-    rn_sb sb = RN_SB_INIT;
-    if (neg)
-        rn_sb_putc(&sb, '-');
-    if (exp10 >= 15 || exp10 < -5) {
-        rn_sb_putc(&sb, digits[0]);
-        if (nd > 1) {
-            rn_sb_putc(&sb, '.');
-            rn_sb_puts(&sb, digits + 1);
-        }
-        rn_sb_printf(&sb, "E%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
-    } else if (exp10 < 0) {
-        rn_sb_puts(&sb, "0.");
-        for (int i = -1; i > exp10; i--)
-            rn_sb_putc(&sb, '0');
-        rn_sb_puts(&sb, digits);
-    } else {
-        for (int i = 0; i <= exp10; i++)
-            rn_sb_putc(&sb, (size_t)i < nd ? digits[i] : '0');
-        if ((size_t)exp10 + 1 < nd) {
-            rn_sb_putc(&sb, '.');
-            rn_sb_puts(&sb, digits + exp10 + 1);
-        }
-    }
-    snprintf(buf, size, "%s", rn_sb_str(&sb));
-    rn_sb_free(&sb);
-}
-
-/* Case-insensitive key lookup, first match wins (GitHub's dictionaries). */
-static json_t *object_iget(const json_t *obj, const char *key) {
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)obj, k, v) {
-        if (!str_icmp(k, key))
-            return v;
-    }
-    return NULL;
+    return rn_value_to_number(a) == rn_value_to_number(b);
 }
 
 /* `value[key]` with the expression engine's index rules; NULL means null. */
 static const json_t *index_by_key(const json_t *value, const char *key) {
     if (json_is_object(value))
-        return object_iget(value, key);
+        return rn_object_iget(value, key);
     if (json_is_array(value)) {
-        double d = string_to_number(key);
+        json_t *k = json_string(key);
+        double d = k ? rn_value_to_number(k) : NAN;
+        json_decref(k);
         if (isnan(d) || d < 0 || isinf(d))
             return NULL;
         return json_array_get(value, (size_t)floor(d));
@@ -213,7 +78,7 @@ static const json_t *index_by_pos(const json_t *value, size_t i) {
     if (json_is_object(value)) {
         char key[32];
         snprintf(key, sizeof key, "%zu", i);
-        return object_iget(value, key);
+        return rn_object_iget(value, key);
     }
     return NULL;
 }
@@ -322,7 +187,7 @@ static void append_segments(rn_sb *sb, const json_t *v) {
         break;
     case JSON_INTEGER:
     case JSON_REAL:
-        format_number(json_number_value(v), num, sizeof num);
+        rn_number_format(json_number_value(v), num, sizeof num);
         s = num;
         break;
     case JSON_TRUE:
@@ -372,7 +237,7 @@ void rn_matrix_free(rn_matrix *m) {
 }
 
 static bool is_dimension(const json_t *dims, const char *key) {
-    return object_iget(dims, key) != NULL;
+    return rn_object_iget(dims, key) != NULL;
 }
 
 bool rn_matrix_expand(const json_t *matrix, const rn_matrix_src *src, rn_matrix *out,
@@ -533,7 +398,7 @@ bool rn_matrix_expand(const json_t *matrix, const rn_matrix_src *src, rn_matrix 
                 const char *target = key, *k2;
                 json_t *v2;
                 json_object_foreach(extra, k2, v2) {
-                    if (!str_icmp(k2, key)) {
+                    if (!rn_str_icmp(k2, key)) {
                         target = k2;
                         break;
                     }
@@ -610,4 +475,88 @@ char *rn_matrix_job_name(const char *job_name, const rn_matrix_leg *leg) {
         return cut_name;
     }
     return name;
+}
+
+/* ---- From YAML ---- */
+
+static bool has_expression(const rn_ynode *n, bool *reads_needs) {
+    if (!n)
+        return false;
+    if (n->kind == RN_Y_SCALAR) {
+        if (n->type != RN_YS_STRING || !strstr(n->str, "${{"))
+            return false;
+        /* a coarse look at the text is enough to tell the two run-time cases apart */
+        for (const char *p = strstr(n->str, "needs"); p; p = strstr(p + 1, "needs")) {
+            char before = p == n->str ? ' ' : p[-1];
+            if (!isalnum((unsigned char)before) && before != '_' && before != '-' &&
+                (p[5] == '.' || p[5] == '[' || p[5] == ')' || p[5] == ' '))
+                *reads_needs = true;
+        }
+        return true;
+    }
+    bool any = false;
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->kind == RN_Y_SEQ) {
+            any = has_expression(n->items[i], reads_needs) || any;
+        } else {
+            any = has_expression(n->pairs[i].key, reads_needs) || any;
+            any = has_expression(n->pairs[i].value, reads_needs) || any;
+        }
+    }
+    return any;
+}
+
+static const rn_ynode *map_value(const rn_ynode *map, const char *key, const rn_ynode **key_node) {
+    if (!map || map->kind != RN_Y_MAP)
+        return NULL;
+    for (size_t i = 0; i < map->n; i++) {
+        const rn_ynode *k = map->pairs[i].key;
+        if (k->kind == RN_Y_SCALAR && !strcmp(rn_yaml_scalar_text(k), key)) {
+            if (key_node)
+                *key_node = k;
+            return map->pairs[i].value;
+        }
+    }
+    return NULL;
+}
+
+/* Resolves "os", "include/1", "exclude/0/foo" (a key) against the matrix node. */
+static bool locate_in_yaml(void *ud, const char *path, int *line, int *col) {
+    const rn_ynode *node = ud;
+    char *copy = rn_xstrdup(path);
+    char *save = NULL;
+    const rn_ynode *at = node;
+    int depth = 0;
+    for (char *seg = strtok_r(copy, "/", &save); seg && at; seg = strtok_r(NULL, "/", &save)) {
+        const rn_ynode *key = NULL;
+        if (at->kind == RN_Y_SEQ) {
+            size_t i = strtoul(seg, NULL, 10);
+            at = i < at->n ? at->items[i] : NULL;
+        } else {
+            const rn_ynode *v = map_value(at, seg, &key);
+            at = depth == 2 ? key : v; /* a key inside an include/exclude entry */
+        }
+        depth++;
+    }
+    free(copy);
+    if (!at)
+        return false;
+    *line = at->line;
+    *col = at->col;
+    return true;
+}
+
+rn_matrix_kind rn_matrix_from_yaml(const rn_ynode *matrix, rn_matrix *out, rn_diags *diags) {
+    out->legs = NULL;
+    out->count = 0;
+    if (!matrix)
+        return RN_MATRIX_NONE;
+    bool reads_needs = false;
+    if (has_expression(matrix, &reads_needs))
+        return reads_needs ? RN_MATRIX_FROM_NEEDS : RN_MATRIX_DYNAMIC;
+    json_t *value = rn_yaml_to_json(matrix);
+    rn_matrix_src src = {matrix->file, matrix->line, matrix->col, locate_in_yaml, (void *)matrix};
+    bool ok = rn_matrix_expand(value, &src, out, diags);
+    json_decref(value);
+    return ok ? RN_MATRIX_LITERAL : RN_MATRIX_ERROR;
 }

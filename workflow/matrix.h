@@ -62,4 +62,18 @@ char *rn_matrix_job_name(const char *job_name, const rn_matrix_leg *leg);
  * tests. */
 bool rn_matrix_value_equals(const json_t *actual, const json_t *literal);
 
+/* ---- From a workflow's YAML (workflow/yaml.h) ---- */
+struct rn_ynode;
+
+typedef enum rn_matrix_kind {
+    RN_MATRIX_NONE,       /* no matrix: one job */
+    RN_MATRIX_LITERAL,    /* expanded into *out */
+    RN_MATRIX_FROM_NEEDS, /* uses ${{ }} reading `needs`: known only once those jobs ran */
+    RN_MATRIX_DYNAMIC,    /* uses other ${{ }}: evaluated when the job starts */
+    RN_MATRIX_ERROR,      /* diagnostics added, positioned at the offending YAML nodes */
+} rn_matrix_kind;
+
+/* Expands a strategy's raw `matrix` node when it holds no expression. `matrix` may be NULL. */
+rn_matrix_kind rn_matrix_from_yaml(const struct rn_ynode *matrix, rn_matrix *out, rn_diags *diags);
+
 #endif

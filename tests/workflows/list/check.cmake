@@ -1,0 +1,27 @@
+# Runs BIN with ARGS ('|'-separated) in WORKDIR and compares exit status, stdout and stderr
+# exactly with EXPECT_RC and the files EXPECT_OUT / EXPECT_ERR (an unset file means empty).
+# Usage: cmake -DBIN=... -DARGS=list|file -DWORKDIR=... -DEXPECT_RC=0 -DEXPECT_OUT=f -P check.cmake
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND ${BIN} ${args} WORKING_DIRECTORY ${WORKDIR}
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+set(want_out "")
+set(want_err "")
+if(EXPECT_OUT)
+  file(READ ${EXPECT_OUT} want_out)
+endif()
+if(EXPECT_ERR)
+  file(READ ${EXPECT_ERR} want_err)
+endif()
+set(failed "")
+if(NOT rc STREQUAL EXPECT_RC)
+  string(APPEND failed "exit status ${rc}, expected ${EXPECT_RC}\n")
+endif()
+if(NOT out STREQUAL want_out)
+  string(APPEND failed "stdout differs.\n--- got ---\n${out}--- expected ---\n${want_out}")
+endif()
+if(NOT err STREQUAL want_err)
+  string(APPEND failed "stderr differs.\n--- got ---\n${err}--- expected ---\n${want_err}")
+endif()
+if(failed)
+  message(FATAL_ERROR "runnel ${ARGS}:\n${failed}")
+endif()
