@@ -394,8 +394,8 @@ int rn_proc_poll(rn_proc *p, int timeout_ms, rn_proc_result *result) {
             finish(p, now);
             break;
         }
-        if (call_end >= 0 && now >= call_end)
-            return 0;
+        /* Out of time for this call: one non-blocking pass so output still flows. */
+        bool last = call_end >= 0 && now >= call_end;
 
         long wait = -1; /* poll timeout: the nearest deadline */
 #define NEAREST(t)                                                                                 \
@@ -438,6 +438,8 @@ int rn_proc_poll(rn_proc *p, int timeout_ms, rn_proc_result *result) {
             }
         }
         now = now_ms();
+        if (last)
+            return 0;
     }
     if (result)
         *result = p->result;

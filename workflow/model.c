@@ -262,7 +262,6 @@ static bool id_taken(const rn_wf_step *steps, size_t n, const char *id) {
     return false;
 }
 
-void rn_wf_build_steps(rn_arena *a, const rn_ynode *seq, rn_wf_step **out, size_t *n_out);
 void rn_wf_build_steps(rn_arena *a, const rn_ynode *seq, rn_wf_step **out, size_t *n_out) {
     *out = NULL;
     *n_out = 0;
@@ -427,12 +426,11 @@ rn_workflow *rn_workflow_parse(rn_arena *a, const char *file, const char *text, 
     rn_ynode *root = rn_yaml_load(a, file, text, len, diags);
     if (!root)
         return NULL;
-    size_t before = diags->count;
     rn_validate_schema(root, diags);
     rn_workflow *wf = build_workflow(a, file, root);
-    /* Semantic checks only make sense on a well-formed tree (GitHub stops there too). */
-    if (diags->count == before)
-        rn_validate_workflow(wf, diags);
+    /* Semantic checks run on malformed trees too (they skip what has the wrong shape), so
+     * every error of the file is reported at once. */
+    rn_validate_workflow(wf, diags);
     return wf;
 }
 

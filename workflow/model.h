@@ -200,6 +200,10 @@ rn_workflow *rn_workflow_parse(rn_arena *a, const char *file, const char *text, 
 const rn_wf_job *rn_workflow_job(const rn_workflow *wf, const char *id);
 const rn_wf_event *rn_workflow_event(const rn_workflow *wf, const char *name);
 
+/* Builds steps from a YAML sequence (job steps, composite action steps): ids generated like
+ * GitHub's, if: rewritten. *out lives in a. */
+void rn_wf_build_steps(rn_arena *a, const rn_ynode *seq, rn_wf_step **out, size_t *n_out);
+
 /* The if: rewrite (notes §10): NULL/empty -> "success()"; "${{ x }}" is unwrapped; an
  * expression that calls no status function becomes "success() && (x)". Uses rn_expr_parse with
  * the status functions in scope. Returns arena memory; on a parse error returns the

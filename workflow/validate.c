@@ -191,7 +191,17 @@ static void check_runs_on(const rn_wf_job *j, rn_diags *d) {
 static void check_container(const rn_wf_container *c, rn_diags *d) {
     if (!c || !c->node || c->node->kind != RN_Y_MAP)
         return;
-    if (!c->image.s || !*c->image.s)
+    static const char *const known[] = {"image",   "options",     "env",        "ports",
+                                        "volumes", "credentials", "entrypoint", "command"};
+    for (size_t i = 0; i < c->node->n; i++) {
+        const rn_ynode *k = c->node->pairs[i].key;
+        bool ok = false;
+        for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)
+            ok = ok || (k->kind == RN_Y_SCALAR && !strcmp(k->str, known[j]));
+        if (!ok)
+            return; /* an unknown key was reported; GitHub does not convert this container */
+    }
+    if (!rn_yaml_get(c->node, "image")) /* an empty image: value is a schema error instead */
         err(d, c->node, 0, 0, "Container image cannot be empty");
 }
 
@@ -211,14 +221,16 @@ static void check_matrix(const rn_wf_job *j, rn_diags *d) {
 void rn_validate_workflow(const rn_workflow *wf, rn_diags *d) {
     if (!wf || !wf->root || wf->root->kind != RN_Y_MAP)
         return;
+    const rn_ynode *jobs = rn_yaml_get(wf->root, "jobs");
+    if (!jobs || jobs->kind != RN_Y_MAP)
+        return; /* missing or malformed jobs: reported by the schema reader */
     for (size_t i = 0; i < wf->n_jobs; i++) {
         const rn_wf_job *j = &wf->jobs[i];
-        if (j->id.s) {
+        /* An empty or null id was already reported by the schema reader. */
+        if (j->id.s && *j->id.s) {
             const char *m = check_id(j->id.s);
             if (m)
                 err(d, NULL, j->line, j->col, m, j->id.s);
-        } else {
-            /* a null key: the schema reader already said "Unexpected value ''" */
         }
         check_if(d, &j->if_raw, true);
         check_runs_on(j, d);

@@ -612,18 +612,22 @@ static void read_mapping(reader *r, const def **cands, size_t nc, const rn_ynode
         seen[n_seen++] = key;
         /* Narrow the candidates to those that know this key. */
         const prop *p = NULL;
+        const def *owner = NULL;
         size_t keep = 0;
         for (size_t c = 0; c < nc; c++) {
             const prop *cp = find_prop(live[c], key);
             if (cp) {
-                if (!p)
+                if (!p) {
                     p = cp;
+                    owner = live[c];
+                }
                 live[keep++] = live[c];
             }
         }
         if (p) {
             nc = keep;
-            read_value(r, find_def(p->type), v, ctx, depth + 1);
+            /* A candidate's own context applies inside it (e.g. job-defaults-run). */
+            read_value(r, find_def(p->type), v, owner->ctx ? owner->ctx : ctx, depth + 1);
             continue;
         }
         const def *loose = NULL;
@@ -631,8 +635,9 @@ static void read_mapping(reader *r, const def **cands, size_t nc, const rn_ynode
             if (live[c]->loose_key)
                 loose = live[c];
         if (loose) {
-            read_value(r, find_def(loose->loose_key), k, ctx, depth + 1);
-            read_value(r, find_def(loose->loose_value), v, ctx, depth + 1);
+            const char *const *lctx = loose->ctx ? loose->ctx : ctx;
+            read_value(r, find_def(loose->loose_key), k, lctx, depth + 1);
+            read_value(r, find_def(loose->loose_value), v, lctx, depth + 1);
             continue;
         }
         err_at(r, k, "Unexpected value '%s'", key);
@@ -726,9 +731,7 @@ static void read_value(reader *r, const def *d, const rn_ynode *n, const char *c
         err_at(r, n, "A mapping was not expected");
         return;
     }
-    /* A member's own context applies inside it (e.g. job-defaults-run). */
-    const char *const *mctx = nm == 1 && maps[0]->ctx ? maps[0]->ctx : ctx;
-    read_mapping(r, maps, nm, n, mctx, depth);
+    read_mapping(r, maps, nm, n, ctx, depth);
 }
 
 void rn_validate_schema(const rn_ynode *root, rn_diags *diags) {
