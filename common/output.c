@@ -19,6 +19,7 @@
 #define NONE UINT32_MAX
 
 typedef struct pattern {
+    uint64_t key; /* first min(len, 8) bytes, zero-padded: rejects most candidates in place */
     char *s;
     size_t len;
     uint32_t next; /* next pattern in the same chain */
@@ -35,6 +36,7 @@ struct rn_mask {
     pattern *pat;
     size_t npat, cap;
     uint32_t short_head[256];  /* 1..3 byte patterns by first byte */
+    unsigned char first[256];  /* some pattern starts with this byte */
     uint64_t pair[65536 / 64]; /* first two bytes of every pattern of length >= 2 */
     table t4, t8;
 };
@@ -127,8 +129,11 @@ static void add_locked(rn_mask *m, const char *s, size_t len) {
         m->pat = rn_xrealloc(m->pat, m->cap * sizeof *m->pat);
     }
     uint32_t idx = (uint32_t)m->npat++;
-    m->pat[idx] = (pattern){rn_xstrndup(s, len), len, *h};
+    uint64_t key = 0;
+    memcpy(&key, s, len < 8 ? len : 8);
+    m->pat[idx] = (pattern){key, rn_xstrndup(s, len), len, *h};
     *h = idx;
+    m->first[(unsigned char)s[0]] = 1;
     if (len >= 2) {
         unsigned pr = pair_of(s);
         m->pair[pr >> 6] |= 1ull << (pr & 63);
@@ -136,7 +141,7 @@ static void add_locked(rn_mask *m, const char *s, size_t len) {
     if (len >= 4) {
         bool is8 = len >= 8;
         table *t = is8 ? &m->t8 : &m->t4;
-        if (++t->count > ((size_t)1 << t->bits) && t->bits < 24)
+        if (++t->count > ((size_t)1 << t->bits) / 2 && t->bits < 24) /* mostly-empty chains */
             table_grow(m, t, is8);
     }
 }
@@ -332,16 +337,20 @@ static size_t longest_at(const rn_mask *m, const char *s, size_t i, size_t n) {
     if (!(m->pair[pr >> 6] >> (pr & 63) & 1))
         return best ? i + best : 0;
     if (left >= 4) {
+        uint64_t k4 = load4(s + i);
         for (uint32_t k = m->t4.head[hash4(s + i, m->t4.bits)]; k != NONE; k = m->pat[k].next) {
             const pattern *p = &m->pat[k];
-            if (p->len <= left && p->len > best && memcmp(p->s, s + i, p->len) == 0)
+            if (p->len <= left && p->len > best && (p->key & 0xffffffffu) == k4 &&
+                memcmp(p->s, s + i, p->len) == 0)
                 best = p->len;
         }
     }
     if (left >= 8) {
+        uint64_t k8 = load8(s + i);
         for (uint32_t k = m->t8.head[hash8(s + i, m->t8.bits)]; k != NONE; k = m->pat[k].next) {
             const pattern *p = &m->pat[k];
-            if (p->len <= left && p->len > best && memcmp(p->s, s + i, p->len) == 0)
+            if (p->len <= left && p->len > best && p->key == k8 &&
+                memcmp(p->s + 8, s + i + 8, p->len - 8) == 0)
                 best = p->len;
         }
     }
@@ -362,6 +371,8 @@ void rn_mask_apply(rn_mask *m, const char *s, size_t n, rn_sb *out) {
     size_t copied = 0;                 /* s[0..copied) is in out */
     size_t cur_start = 0, cur_end = 0; /* pending masked range, empty when cur_end == 0 */
     for (size_t i = 0; i < n; i++) {
+        if (!m->first[(unsigned char)s[i]])
+            continue;
         size_t end = longest_at(m, s, i, n);
         if (!end)
             continue;
