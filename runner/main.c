@@ -18,6 +18,7 @@ static const command commands[] = {
     {"list", rn_cmd_list, "list the jobs an event triggers, matrix expanded, in run order"},
     {"graph", rn_cmd_graph, "draw the job graph (text, or --dot)"},
     {"eval", rn_cmd_eval, "evaluate ${{ }} expressions (one, or --jsonl from stdin)"},
+    {"coverage", rn_cmd_coverage, "gate JaCoCo, Cobertura or LCOV coverage on a minimum"},
 };
 
 static void usage(FILE *out) {

@@ -6,6 +6,11 @@ PKGS=(
   libyaml-dev libjansson-dev libcmocka-dev
   libgit2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev libssl-dev
   git ca-certificates
+  # examples/webshop (the example pipeline): Java 17, Maven offline on /usr/share/maven-repo,
+  # JUnit 4, the JaCoCo agent and Ant tasks, curl for the smoke tests
+  openjdk-17-jdk-headless maven junit4 libjacoco-java ant curl
+  libmaven-clean-plugin-java libmaven-resources-plugin-java libmaven-compiler-plugin-java
+  libsurefire-java libmaven-jar-plugin-java libmaven-antrun-plugin-java
 )
 missing=()
 for p in "${PKGS[@]}"; do
