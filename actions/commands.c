@@ -616,6 +616,17 @@ static void run_command(rn_cmd_proc *p, const rn_cmd *c, const char *line) {
         if (p->echo)
             push(p, RN_ACT_PRINT, "::add-mask::***");
         push(p, RN_ACT_ADD_MASK, c->data);
+        /* Output reaches the log line by line, so each line of a multi-line value is a secret
+         * too (the runner's Split(CR, LF, RemoveEmptyEntries)). */
+        if (strpbrk(c->data, "\r\n")) {
+            for (const char *s = c->data; *s;) {
+                size_t n = strcspn(s, "\r\n");
+                if (n > 0)
+                    push(p, RN_ACT_ADD_MASK, rn_arena_strndup(&p->arena, s, n));
+                s += n;
+                s += strspn(s, "\r\n");
+            }
+        }
         return;
     case RN_CMD_ADD_PATH:
         if (!p->cfg.allow_unsecure_commands) {

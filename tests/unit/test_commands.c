@@ -281,6 +281,11 @@ static void proc_mask(void **state) {
     assert_true(r->is_command);
     assert_int_equal(r->count, 1);
     act_is(r, 0, RN_ACT_ADD_MASK, "s3cr3t");
+    r = feed(p, "::add-mask::line one%0D%0A%0Aline two%0A");
+    assert_int_equal(r->count, 3);
+    act_is(r, 0, RN_ACT_ADD_MASK, "line one\r\n\nline two\n");
+    act_is(r, 1, RN_ACT_ADD_MASK, "line one");
+    act_is(r, 2, RN_ACT_ADD_MASK, "line two");
     r = feed(p, "::add-mask:: \t ");
     assert_int_equal(r->count, 1);
     ann_is(r, 0, RN_LEVEL_WARNING,
