@@ -16,6 +16,7 @@
 #include "common/arena.h"
 
 #define XML_MAX_DEPTH 256
+#define XML_MAX_ATTRS 64
 
 typedef unsigned __int128 u128;
 
@@ -533,6 +534,10 @@ static int xml_parse(parser *p, const xml_handler *h, void *ud) {
                 perr(p, j, "attribute %.*s: value must be quoted", (int)(ae - as), s + as);
                 goto out;
             }
+            if (na == XML_MAX_ATTRS) { /* bounds the duplicate check below */
+                perr(p, as, "more than %d attributes", XML_MAX_ATTRS);
+                goto out;
+            }
             char q = s[j++];
             for (size_t k = 0; k < na; k++)
                 if (attrs[k].nlen == ae - as && !memcmp(attrs[k].name, s + as, ae - as)) {
@@ -1003,7 +1008,8 @@ static int lcov_parse(parser *p, rn_cov_data *d) {
     }
     /* A line (branch) repeated across records for the same file counts once: covered if any
      * record hit it, as lcov's own merge does. */
-    qsort(lines, nl, sizeof *lines, cmp_line);
+    if (nl) /* qsort(NULL, 0, ...) is undefined */
+        qsort(lines, nl, sizeof *lines, cmp_line);
     for (size_t k = 0; k < nl;) {
         size_t e = k;
         bool hit = false;
@@ -1016,7 +1022,8 @@ static int lcov_parse(parser *p, rn_cov_data *d) {
             count_add(&targets[t]->c[RN_COV_LINE], hit, !hit);
         k = e;
     }
-    qsort(branches, nb, sizeof *branches, cmp_branch);
+    if (nb)
+        qsort(branches, nb, sizeof *branches, cmp_branch);
     for (size_t k = 0; k < nb;) {
         size_t e = k;
         bool hit = false;
@@ -1210,10 +1217,10 @@ static bool meets(rn_cov_count c, uint32_t milli) {
 }
 
 /* a is worse (lower ratio) than b; ties by name. */
-static int cmp_worst_counter;
-static int cmp_worst(const void *x, const void *y) {
+static int cmp_worst(const void *x, const void *y, void *counter) {
     const rn_cov_node *a = *(rn_cov_node *const *)x, *b = *(rn_cov_node *const *)y;
-    rn_cov_count ca = a->c[cmp_worst_counter], cb = b->c[cmp_worst_counter];
+    rn_cov_counter c = *(const rn_cov_counter *)counter;
+    rn_cov_count ca = a->c[c], cb = b->c[c];
     u128 l = (u128)ca.covered * ((u128)cb.covered + cb.missed);
     u128 r = (u128)cb.covered * ((u128)ca.covered + ca.missed);
     if (l != r)
@@ -1281,8 +1288,8 @@ int rn_cov_gate_eval(const rn_cov_data *d, const rn_cov_gate *g, rn_sb *out, rn_
         ranked[nr++] = &t->items[i];
         violations += !meets(c, g->minimum_milli);
     }
-    cmp_worst_counter = g->counter;
-    qsort(ranked, nr, sizeof *ranked, cmp_worst);
+    rn_cov_counter counter = g->counter;
+    qsort_r(ranked, nr, sizeof *ranked, cmp_worst, &counter);
     size_t shown = nr < 5 ? nr : 5;
 
     static const char *labels[] = {"bundle", "package", "class", "source"};

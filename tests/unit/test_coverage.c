@@ -436,6 +436,22 @@ static void test_malformed(void **state) {
     expect_error("TN:\nend_of_record\n", "r.xml:2:1: end_of_record without SF:");
 }
 
+/* Limits that keep hostile reports linear: 64 attributes per element, 256 levels of nesting. */
+static void test_limits(void **state) {
+    (void)state;
+    rn_sb sb = RN_SB_INIT;
+    rn_sb_puts(&sb, "<report");
+    for (int i = 0; i < 65; i++)
+        rn_sb_printf(&sb, " a%02d=\"\"", i); /* 7 bytes each: a64 starts at 8 + 64 * 7 + 1 */
+    rn_sb_puts(&sb, "/>");
+    expect_error(sb.data, "r.xml:1:457: more than 64 attributes");
+    rn_sb_clear(&sb);
+    for (int i = 0; i < 257; i++)
+        rn_sb_puts(&sb, i ? "<group>" : "<report>"); /* the 257th starts at 8 + 255 * 7 + 1 */
+    expect_error(sb.data, "r.xml:1:1794: elements nested deeper than 256");
+    rn_sb_free(&sb);
+}
+
 static void test_files(void **state) {
     (void)state;
     rn_cov_data *d = rn_cov_new();
@@ -475,6 +491,7 @@ int main(void) {
         cmocka_unit_test(test_parse_options),
         cmocka_unit_test(test_xml_details),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
