@@ -20,4 +20,6 @@ typedef void (*rn_each_workflow_fn)(void *ud, const struct rn_wf_plan *plan, con
 int rn_each_triggered_workflow(const char *cmd, int argc, char **argv, int first,
                                rn_each_workflow_fn fn, void *ud);
 
+int rn_cmd_run(int argc, char **argv);
+
 #endif

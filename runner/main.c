@@ -17,6 +17,7 @@ static const command commands[] = {
     {"validate", rn_cmd_validate, "check workflow files; print every error as FILE:LINE:COL"},
     {"list", rn_cmd_list, "list the jobs an event triggers, matrix expanded, in run order"},
     {"graph", rn_cmd_graph, "draw the job graph (text, or --dot)"},
+    {"run", rn_cmd_run, "run workflows on this machine with GitHub's semantics"},
     {"eval", rn_cmd_eval, "evaluate ${{ }} expressions (one, or --jsonl from stdin)"},
     {"coverage", rn_cmd_coverage, "gate JaCoCo, Cobertura or LCOV coverage on a minimum"},
 };

@@ -1,0 +1,914 @@
+/* Scheduler and job lifecycle of `runnel run`.
+ *
+ * One coordinator (the calling thread) owns the state under r->lock: it asks each workflow's
+ * rn_sched (workflow/graph.h) which jobs are ready, evaluates their `if:`, expands their matrix
+ * (strategy from fromJSON(needs...) works because needs are done by then) and starts legs on
+ * worker threads, at most --parallel at once and at most max-parallel per job. A finishing leg
+ * records its result under the lock, cancels its siblings when fail-fast applies, and wakes the
+ * coordinator. Jobs start as soon as their own needs finished: a DAG, not stages. */
+#include "runner/run.h"
+
+#include "common/strbuf.h"
+#include "workflow/matrix.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+typedef struct jobrt jobrt;
+
+typedef enum leg_state { LEG_PENDING, LEG_RUNNING, LEG_DONE } leg_state;
+
+typedef struct leg {
+    jobrt *job;
+    size_t index;
+    json_t *matrix;
+    char *name;
+    pthread_t th;
+    bool thread;
+    leg_state state;
+    rn_job *j; /* while running (under r->lock) */
+    rn_step_status status;
+    bool coe; /* failed but the job has continue-on-error */
+    bool unservable;
+    long ms;
+    json_t *outputs;
+} leg;
+
+struct jobrt {
+    rn_run *r;
+    rn_run_wf *w;
+    size_t idx;
+    const rn_wf_job *wj;
+    bool ready, finished;
+    char *name; /* display name without matrix (for skipped rows) */
+    leg *legs;
+    size_t n_legs, n_running, n_done;
+    int max_parallel; /* 0: unlimited */
+    bool fail_fast;
+    json_t *outputs;
+    json_t *needs; /* the needs context, fixed when the job became ready */
+    rn_job_result result;
+    const char *note; /* why it was skipped / failed before running */
+    char *error;      /* setup error shown in the summary */
+    long t0;
+};
+
+typedef struct wfrt {
+    rn_run_wf *w;
+    rn_sched *s;
+    jobrt *jobs;
+} wfrt;
+
+typedef struct sched {
+    rn_run *r;
+    pthread_cond_t cond;
+    wfrt *wfs;
+    size_t n_wfs;
+    int running;
+} sched;
+
+static sched *g_sched; /* for leg threads */
+
+/* ---- contexts ---- */
+
+static json_t *needs_context(wfrt *wr, size_t j) {
+    json_t *needs = json_object();
+    size_t n;
+    const size_t *ids = rn_graph_needs(wr->w->plan.graph, j, &n);
+    for (size_t i = 0; i < n; i++) {
+        jobrt *nj = &wr->jobs[ids[i]];
+        json_t *o = json_pack("{s:s,s:O}", "result", rn_job_result_name(nj->result), "outputs",
+                              nj->outputs);
+        json_object_set_new(needs, nj->wj->id.s, o);
+    }
+    return needs;
+}
+
+/* An rn_job holding the contexts a job-level expression may use (if:, strategy, name). */
+static void eval_job_init(rn_job *ej, rn_run *r, rn_run_wf *w, json_t *needs, json_t *matrix) {
+    rn_job_init(ej);
+    json_object_set(ej->contexts, "github", r->github);
+    json_object_set(ej->contexts, "vars", r->opts->vars);
+    json_object_set(ej->contexts, "inputs", w->inputs);
+    json_object_set(ej->contexts, "needs", needs);
+    if (matrix)
+        json_object_set(ej->contexts, "matrix", matrix);
+}
+
+/* ---- legs ---- */
+
+static void slugify(rn_sb *sb, const char *s) {
+    for (; *s; s++)
+        rn_sb_putc(sb,
+                   isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.' ? *s : '_');
+}
+
+static bool label_on_host(const char *l) {
+    return !strncasecmp(l, "ubuntu-", 7) || !strcasecmp(l, "linux") ||
+           !strcasecmp(l, "self-hosted") || !strcasecmp(l, "x64");
+}
+
+/* 1 runs here, 0 skipped (warning printed), -1 failed (error printed). */
+static int check_runs_on(rn_run *r, rn_job *j, const rn_wf_job *wj, rn_leg_out *lo) {
+    for (size_t i = 0; i < wj->runs_on.labels.n; i++) {
+        char *err = NULL;
+        char *label = rn_job_eval_str(j, wj->runs_on.labels.items[i].s, &err);
+        if (!label) {
+            rn_leg_printf(lo, "error: runs-on: %s", err);
+            free(err);
+            return -1;
+        }
+        const char *mapped = json_string_value(rn_object_iget(r->opts->platforms, label));
+        if (mapped && strcmp(mapped, "host")) {
+            rn_leg_printf(lo,
+                          "error: runs-on '%s' is mapped to the image '%s': running jobs in "
+                          "containers is not supported yet (use -P %s=host)",
+                          label, mapped, label);
+            free(label);
+            return -1;
+        }
+        if (!mapped && !label_on_host(label)) {
+            rn_run_warn(r,
+                        "%s: job '%s' runs on '%s', which runnel cannot serve on this machine; "
+                        "skipped (map it with -P %s=host)",
+                        lo->prefix, wj->id.s, label, label);
+            free(label);
+            return 0;
+        }
+        free(label);
+    }
+    return 1;
+}
+
+static void set_str(json_t *o, const char *k, const char *v) {
+    json_object_set_new(o, k, json_string(v ? v : ""));
+}
+
+static void run_leg(sched *sc, leg *lg) {
+    jobrt *jr = lg->job;
+    rn_run *r = sc->r;
+    const rn_wf_job *wj = jr->wj;
+    const rn_workflow *wf = jr->w->wf;
+    long t0 = mono_ms();
+
+    rn_sb slug = RN_SB_INIT;
+    const char *base = strrchr(jr->w->file, '/');
+    base = base ? base + 1 : jr->w->file;
+    slugify(&slug, base);
+    rn_sb_putc(&slug, '.');
+    slugify(&slug, wj->id.s);
+    if (jr->n_legs > 1)
+        rn_sb_printf(&slug, ".%zu", lg->index + 1);
+    char *jdir = rn_xprintf("%s/jobs/%s", r->run_dir, rn_sb_str(&slug));
+    char *tmp = rn_xprintf("%s/tmp", jdir);
+    char *files = rn_xprintf("%s/files", jdir);
+    char *logp = rn_xprintf("%s/log.txt", jdir);
+    char *sump = rn_xprintf("%s/summary.md", jdir);
+    char *outp = rn_xprintf("%s/outputs.json", jdir);
+    char *jobs_dir = rn_xprintf("%s/jobs", r->run_dir);
+    mkdir(jobs_dir, 0755);
+    mkdir(jdir, 0755);
+    mkdir(tmp, 0755);
+    mkdir(files, 0755);
+    free(jobs_dir);
+    rn_sb_free(&slug);
+
+    rn_leg_out lo;
+    rn_leg_out_init(&lo, r, jr->w->display, wj->id.s, lg->name, logp);
+
+    rn_job j;
+    rn_job_init(&j);
+    pthread_mutex_lock(&r->lock);
+    lg->j = &j;
+    bool pre_cancelled = lg->status == RN_STEP_STATUS_CANCELLED;
+    json_t *needs = json_incref(jr->needs);
+    pthread_mutex_unlock(&r->lock);
+    if (pre_cancelled)
+        rn_job_cancel(&j);
+
+    json_t *github = json_copy(r->github);
+    set_str(github, "job", wj->id.s);
+    set_str(github, "workflow", jr->w->display);
+    json_object_set(j.contexts, "github", github);
+    json_object_set(j.contexts, "vars", r->opts->vars);
+    json_object_set(j.contexts, "secrets", r->opts->secrets);
+    json_object_set(j.contexts, "inputs", jr->w->inputs);
+    json_object_set_new(j.contexts, "needs", needs);
+    json_object_set(j.contexts, "matrix", lg->matrix);
+    json_t *strategy =
+        json_pack("{s:b,s:I,s:I,s:I}", "fail-fast", jr->fail_fast, "job-index",
+                  (json_int_t)lg->index, "job-total", (json_int_t)jr->n_legs, "max-parallel",
+                  (json_int_t)(jr->max_parallel ? (size_t)jr->max_parallel : jr->n_legs));
+    json_object_set_new(j.contexts, "strategy", strategy);
+    json_t *runner = json_copy(r->runner);
+    set_str(runner, "temp", tmp);
+    json_object_set_new(j.contexts, "runner", runner);
+    json_object_set_new(j.contexts, "job",
+                        json_pack("{s:s,s:{},s:{}}", "status", "success", "container", "services"));
+    json_decref(j.base_env);
+    j.base_env = json_copy(r->base_env);
+    set_str(j.base_env, "GITHUB_JOB", wj->id.s);
+    set_str(j.base_env, "GITHUB_WORKFLOW", jr->w->display);
+    set_str(j.base_env, "RUNNER_TEMP", tmp);
+    j.wf_defaults = &wf->defaults;
+    j.job_defaults = &wj->defaults;
+    j.paths.workspace = r->root;
+    j.paths.temp = tmp;
+    j.paths.files = files;
+    j.paths.summary = sump;
+    j.paths.tool_cache = json_string_value(json_object_get(r->runner, "tool_cache"));
+    j.sink = rn_leg_sink(&lo);
+    j.debug = r->opts->verbose;
+
+    rn_step_status status = RN_STEP_STATUS_FAILURE;
+    rn_leg_printf(&lo, "🚀  Start job");
+    char *err = NULL;
+    int served = check_runs_on(r, &j, wj, &lo);
+    bool coe = false;
+    if (served == 0) {
+        lg->unservable = true;
+        status = RN_STEP_STATUS_SKIPPED;
+        goto finish;
+    }
+    if (served < 0)
+        goto finish;
+    json_t *env = wf->env ? rn_job_eval_node(&j, wf->env, &err) : json_object();
+    if (!env || !json_is_object(env)) {
+        rn_leg_printf(&lo, "error: env: %s", err ? err : "not a mapping");
+        json_decref(env);
+        goto finish;
+    }
+    json_decref(j.env);
+    j.env = env;
+    /* job env sees the workflow env; every value in its string form */
+    if (wj->env) {
+        json_t *jenv = rn_job_eval_node(&j, wj->env, &err);
+        if (!jenv || !json_is_object(jenv)) {
+            rn_leg_printf(&lo, "error: env: %s", err ? err : "not a mapping");
+            json_decref(jenv);
+            goto finish;
+        }
+        json_object_update(j.env, jenv);
+        json_decref(jenv);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(j.env, k, v) {
+        if (!json_is_string(v)) {
+            char *s = rn_value_to_string(v);
+            json_object_set_new(j.env, k, json_string(s));
+            free(s);
+        }
+    }
+    if (wj->continue_on_error) {
+        json_t *c = rn_job_eval_node(&j, wj->continue_on_error, &err);
+        if (!c) {
+            rn_leg_printf(&lo, "error: continue-on-error: %s", err);
+            goto finish;
+        }
+        coe = rn_value_truthy(c);
+        json_decref(c);
+    }
+    double minutes = 360;
+    if (wj->timeout_minutes) {
+        json_t *t = rn_job_eval_node(&j, wj->timeout_minutes, &err);
+        if (!t) {
+            rn_leg_printf(&lo, "error: timeout-minutes: %s", err);
+            goto finish;
+        }
+        minutes = rn_value_to_number(t);
+        json_decref(t);
+    }
+    if (!isnan(minutes) && minutes > 0)
+        j.deadline_ms = mono_ms() + (long)(minutes * 60000.0);
+    status = rn_job_run_steps(&j, wj->steps, wj->n_steps);
+    if (j.timed_out) {
+        char m[32];
+        rn_number_format(minutes, m, sizeof m);
+        rn_leg_printf(&lo,
+                      "error: The job running on runner runnel has exceeded the maximum "
+                      "execution time of %s minutes.",
+                      m);
+    }
+    /* job outputs, evaluated with the final steps context */
+    lg->outputs = json_object();
+    if (wj->outputs && wj->outputs->kind == RN_Y_MAP) {
+        for (size_t i = 0; i < wj->outputs->n; i++) {
+            const char *val = rn_yaml_str(wj->outputs->pairs[i].value);
+            char *s = rn_job_eval_str(&j, val ? val : "", &err);
+            if (!s) {
+                rn_leg_printf(&lo, "warning: output '%s': %s", wj->outputs->pairs[i].key->str, err);
+                free(err);
+                err = NULL;
+                continue;
+            }
+            json_object_set_new(lg->outputs, wj->outputs->pairs[i].key->str, json_string(s));
+            free(s);
+        }
+    }
+    {
+        char *masked = NULL;
+        char *dump = json_dumps(lg->outputs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        masked = rn_mask_str(r->mask, dump);
+        FILE *fp = fopen(outp, "w");
+        if (fp) {
+            fprintf(fp, "%s\n", masked);
+            fclose(fp);
+        }
+        free(masked);
+        free(dump);
+    }
+finish:
+    free(err);
+    if (status == RN_STEP_STATUS_FAILURE && coe)
+        lg->coe = true;
+    lg->status = status;
+    lg->ms = mono_ms() - t0;
+    char t[32];
+    rn_fmt_ms(lg->ms, t, sizeof t);
+    const char *word = status == RN_STEP_STATUS_SUCCESS     ? "🏁  Job succeeded"
+                       : status == RN_STEP_STATUS_SKIPPED   ? "⏭  Job skipped"
+                       : status == RN_STEP_STATUS_CANCELLED ? "🚫  Job cancelled"
+                       : lg->coe                            ? "🏁  Job failed (continue-on-error)"
+                                                            : "🏁  Job failed";
+    rn_leg_printf(&lo, "%s [%s]", word, t);
+    if (r->opts->json) {
+        json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:I,s:O?}", "event", "job_end", "job", wj->id.s,
+                               "name", lg->name, "result", rn_step_status_name(status),
+                               "duration_ms", (json_int_t)lg->ms, "outputs", lg->outputs);
+        rn_run_event(r, ev);
+    }
+    pthread_mutex_lock(&r->lock);
+    lg->j = NULL;
+    pthread_mutex_unlock(&r->lock);
+    rn_job_free(&j);
+    rn_leg_out_free(&lo);
+    json_decref(github);
+    free(jdir);
+    free(tmp);
+    free(files);
+    free(logp);
+    free(sump);
+    free(outp);
+}
+
+static void finish_job(sched *sc, wfrt *wr, jobrt *jr);
+
+static void *leg_thread(void *arg) {
+    leg *lg = arg;
+    sched *sc = g_sched;
+    run_leg(sc, lg);
+    rn_run *r = sc->r;
+    pthread_mutex_lock(&r->lock);
+    jobrt *jr = lg->job;
+    lg->state = LEG_DONE;
+    jr->n_running--;
+    jr->n_done++;
+    sc->running--;
+    if (!jr->outputs)
+        jr->outputs = json_object();
+    if (lg->outputs)
+        json_object_update(jr->outputs, lg->outputs);
+    if (lg->status == RN_STEP_STATUS_FAILURE && !lg->coe && jr->fail_fast) {
+        for (size_t i = 0; i < jr->n_legs; i++) {
+            leg *o = &jr->legs[i];
+            if (o->state == LEG_PENDING) {
+                o->state = LEG_DONE;
+                o->status = RN_STEP_STATUS_CANCELLED;
+                jr->n_done++;
+            } else if (o->state == LEG_RUNNING && o->j) {
+                rn_job_cancel(o->j);
+            } else if (o->state == LEG_RUNNING) {
+                o->status = RN_STEP_STATUS_CANCELLED; /* not started its job yet */
+            }
+        }
+    }
+    for (size_t w = 0; w < sc->n_wfs; w++)
+        if (sc->wfs[w].w == jr->w && jr->n_done == jr->n_legs)
+            finish_job(sc, &sc->wfs[w], jr);
+    pthread_cond_broadcast(&sc->cond);
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+static void finish_job(sched *sc, wfrt *wr, jobrt *jr) {
+    (void)sc;
+    rn_job_result res = RN_JOB_SUCCESS;
+    bool any_served = false;
+    for (size_t i = 0; i < jr->n_legs; i++) {
+        leg *lg = &jr->legs[i];
+        if (!lg->unservable)
+            any_served = true;
+        if (lg->status == RN_STEP_STATUS_FAILURE && !lg->coe)
+            res = RN_JOB_FAILURE;
+        else if (lg->status == RN_STEP_STATUS_CANCELLED && res != RN_JOB_FAILURE)
+            res = RN_JOB_CANCELLED;
+    }
+    if (!any_served && jr->n_legs)
+        res = RN_JOB_SKIPPED;
+    jr->result = res;
+    jr->finished = true;
+    if (!jr->outputs)
+        jr->outputs = json_object();
+    rn_sched_finish(wr->s, jr->idx, res);
+}
+
+static bool matrix_filter_keeps(rn_run *r, const json_t *values) {
+    const char *k;
+    json_t *want;
+    json_object_foreach(r->opts->matrix, k, want) {
+        json_t *v = rn_object_iget(values, k);
+        if (!v)
+            return false;
+        char *s = rn_value_to_string(v);
+        bool hit = false;
+        size_t i;
+        json_t *w;
+        json_array_foreach(want, i, w) {
+            hit |= !strcmp(s, json_string_value(w));
+        }
+        free(s);
+        if (!hit)
+            return false;
+    }
+    return true;
+}
+
+static void job_error(jobrt *jr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void job_error(jobrt *jr, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    rn_sb sb = RN_SB_INIT;
+    rn_sb_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    rn_leg_out lo;
+    rn_leg_out_init(&lo, jr->r, jr->w->display, jr->wj->id.s, jr->name, NULL);
+    rn_leg_printf(&lo, "error: %s", rn_sb_str(&sb));
+    rn_leg_out_free(&lo);
+    free(jr->error);
+    jr->error = rn_sb_take(&sb);
+}
+
+static char *leg_name(rn_job *ej, const rn_wf_job *wj, const rn_matrix_leg *leg) {
+    const char *name = wj->name.s ? wj->name.s : wj->id.s;
+    if (strstr(name, "${{")) {
+        char *err = NULL;
+        char *n = rn_job_eval_str(ej, name, &err);
+        if (n)
+            return n;
+        free(err);
+    }
+    return leg ? rn_matrix_job_name(name, leg) : rn_xstrdup(name);
+}
+
+/* A ready job: evaluates if:, the strategy and the matrix, and creates its legs. Under lock. */
+static void start_job(sched *sc, wfrt *wr, size_t idx) {
+    rn_run *r = sc->r;
+    jobrt *jr = &wr->jobs[idx];
+    jr->ready = true;
+    jr->t0 = mono_ms();
+    json_t *needs = needs_context(wr, idx);
+    rn_job ej;
+    eval_job_init(&ej, r, wr->w, needs, NULL);
+    rn_ancestry an = rn_sched_ancestry(wr->s, idx);
+    rn_status_fns st = {an.all_success && !r->interrupted, an.any_failure, r->interrupted != 0};
+    char *err = NULL;
+    const rn_wf_job *wj = jr->wj;
+    int cond = rn_job_eval_if(&ej, wj->if_raw.s, &st, &err);
+    rn_matrix m = {0};
+    if (cond < 0) {
+        job_error(jr, "%s:%d:%d: if: %s", jr->w->file, wj->if_raw.line, wj->if_raw.col, err);
+        jr->result = RN_JOB_FAILURE;
+        goto finished;
+    }
+    if (cond == 0) {
+        jr->result = RN_JOB_SKIPPED;
+        jr->note = "if: condition is false";
+        if (!r->opts->quiet && !r->opts->json)
+            rn_run_msg(r, "[%s/%s] ⏭  Job skipped (if: %s)", jr->w->display, jr->name,
+                       wj->if_raw.s ? wj->if_raw.s : "success()");
+        goto finished;
+    }
+    jr->fail_fast = true;
+    if (wj->strategy.fail_fast) {
+        json_t *v = rn_job_eval_node(&ej, wj->strategy.fail_fast, &err);
+        if (!v) {
+            job_error(jr, "strategy.fail-fast: %s", err);
+            jr->result = RN_JOB_FAILURE;
+            goto finished;
+        }
+        jr->fail_fast = rn_value_truthy(v);
+        json_decref(v);
+    }
+    if (wj->strategy.max_parallel) {
+        json_t *v = rn_job_eval_node(&ej, wj->strategy.max_parallel, &err);
+        if (!v) {
+            job_error(jr, "strategy.max-parallel: %s", err);
+            jr->result = RN_JOB_FAILURE;
+            goto finished;
+        }
+        double d = rn_value_to_number(v);
+        jr->max_parallel = isnan(d) || d < 1 ? 0 : (int)d;
+        json_decref(v);
+    }
+    const rn_job_plan *jp = &wr->w->plan.jobs[idx];
+    const rn_matrix *legs = NULL;
+    if (jp->matrix_kind == RN_MATRIX_LITERAL) {
+        legs = &jp->legs;
+    } else if (jp->matrix_kind == RN_MATRIX_FROM_NEEDS || jp->matrix_kind == RN_MATRIX_DYNAMIC) {
+        json_t *mv = rn_job_eval_node(&ej, wj->strategy.matrix, &err);
+        if (!mv || !json_is_object(mv)) {
+            job_error(jr, "%s:%d:%d: strategy.matrix: %s", jr->w->file, wj->strategy.line,
+                      wj->strategy.col, mv ? "the matrix must be a mapping" : err);
+            json_decref(mv);
+            jr->result = RN_JOB_FAILURE;
+            goto finished;
+        }
+        rn_diags d = RN_DIAGS_INIT;
+        rn_matrix_src src = {jr->w->file, wj->strategy.line, wj->strategy.col, NULL, NULL};
+        bool ok = rn_matrix_expand(mv, &src, &m, &d);
+        json_decref(mv);
+        if (!ok) {
+            char *msg = d.count ? rn_diag_format_cli(&d.items[0]) : rn_xstrdup("bad matrix");
+            job_error(jr, "%s", msg);
+            free(msg);
+            rn_diags_free(&d);
+            jr->result = RN_JOB_FAILURE;
+            goto finished;
+        }
+        rn_diags_free(&d);
+        legs = &m;
+    }
+    size_t n = legs ? legs->count : 1;
+    jr->legs = rn_xcalloc(n + 1, sizeof *jr->legs);
+    for (size_t i = 0; i < n; i++) {
+        const rn_matrix_leg *ml = legs ? &legs->legs[i] : NULL;
+        json_t *values = ml ? json_deep_copy(ml->values) : json_object();
+        if (!matrix_filter_keeps(r, values)) {
+            json_decref(values);
+            continue;
+        }
+        leg *lg = &jr->legs[jr->n_legs++];
+        lg->job = jr;
+        lg->matrix = values;
+        rn_job lj;
+        eval_job_init(&lj, r, wr->w, needs, values);
+        lg->name = leg_name(&lj, wj, ml);
+        rn_job_free(&lj);
+    }
+    for (size_t i = 0; i < jr->n_legs; i++)
+        jr->legs[i].index = i;
+    if (!jr->n_legs) {
+        jr->result = RN_JOB_SKIPPED;
+        jr->note = "no matrix leg matches --matrix";
+        rn_run_msg(r, "[%s/%s] ⏭  Job skipped (no matrix leg matches --matrix)", jr->w->display,
+                   jr->name);
+        goto finished;
+    }
+    rn_matrix_free(&m);
+    jr->needs = needs;
+    rn_job_free(&ej);
+    free(err);
+    return;
+finished:
+    rn_matrix_free(&m);
+    json_decref(needs);
+    rn_job_free(&ej);
+    free(err);
+    jr->finished = true;
+    if (!jr->outputs)
+        jr->outputs = json_object();
+    rn_sched_finish(wr->s, idx, jr->result);
+}
+
+/* Starts pending legs while there is room. Under lock. */
+static void launch(sched *sc) {
+    rn_run *r = sc->r;
+    for (size_t w = 0; w < sc->n_wfs; w++) {
+        wfrt *wr = &sc->wfs[w];
+        for (size_t k = 0; k < rn_graph_count(wr->w->plan.graph); k++) {
+            size_t idx = rn_graph_order(wr->w->plan.graph)[k];
+            jobrt *jr = &wr->jobs[idx];
+            if (!jr->ready || jr->finished)
+                continue;
+            for (size_t i = 0; i < jr->n_legs; i++) {
+                if (sc->running >= r->opts->parallel)
+                    return;
+                if (jr->max_parallel && (int)jr->n_running >= jr->max_parallel)
+                    break;
+                leg *lg = &jr->legs[i];
+                if (lg->state != LEG_PENDING)
+                    continue;
+                lg->state = LEG_RUNNING;
+                lg->status = RN_STEP_STATUS_SUCCESS;
+                jr->n_running++;
+                sc->running++;
+                if (pthread_create(&lg->th, NULL, leg_thread, lg) == 0) {
+                    lg->thread = true;
+                } else {
+                    lg->state = LEG_DONE;
+                    lg->status = RN_STEP_STATUS_FAILURE;
+                    jr->n_running--;
+                    jr->n_done++;
+                    sc->running--;
+                    if (jr->n_done == jr->n_legs)
+                        finish_job(sc, wr, jr);
+                }
+            }
+        }
+    }
+}
+
+static void cancel_all(sched *sc) {
+    for (size_t w = 0; w < sc->n_wfs; w++) {
+        wfrt *wr = &sc->wfs[w];
+        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+            jobrt *jr = &wr->jobs[k];
+            for (size_t i = 0; i < jr->n_legs; i++) {
+                leg *lg = &jr->legs[i];
+                if (lg->state == LEG_PENDING) {
+                    lg->state = LEG_DONE;
+                    lg->status = RN_STEP_STATUS_CANCELLED;
+                    jr->n_done++;
+                    if (jr->n_done == jr->n_legs)
+                        finish_job(sc, wr, jr);
+                } else if (lg->state == LEG_RUNNING) {
+                    if (lg->j)
+                        rn_job_cancel(lg->j);
+                    else
+                        lg->status = RN_STEP_STATUS_CANCELLED;
+                }
+            }
+        }
+    }
+}
+
+static const char *result_text(const jobrt *jr, const leg *lg) {
+    if (!lg)
+        return rn_job_result_name(jr->result);
+    if (lg->coe)
+        return "failure (continue-on-error)";
+    if (lg->unservable)
+        return "skipped (runs-on)";
+    return rn_step_status_name(lg->status);
+}
+
+static void print_summary(sched *sc) {
+    rn_run *r = sc->r;
+    if (r->opts->json || r->opts->quiet)
+        return;
+    size_t width = 3;
+    for (size_t w = 0; w < sc->n_wfs; w++)
+        for (size_t k = 0; k < sc->wfs[w].w->wf->n_jobs; k++) {
+            jobrt *jr = &sc->wfs[w].jobs[k];
+            if (!jr->w->selected[k])
+                continue;
+            size_t l = strlen(jr->w->display) + 1 + strlen(jr->name);
+            width = l > width ? l : width;
+            for (size_t i = 0; i < jr->n_legs; i++) {
+                l = strlen(jr->w->display) + 1 + strlen(jr->legs[i].name);
+                width = l > width ? l : width;
+            }
+        }
+    rn_run_msg(r, "%s", "");
+    rn_run_msg(r, "%-*s  %-28s  %s", (int)width, "JOB", "RESULT", "DURATION");
+    for (size_t w = 0; w < sc->n_wfs; w++) {
+        wfrt *wr = &sc->wfs[w];
+        const size_t *order = rn_graph_order(wr->w->plan.graph);
+        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+            jobrt *jr = &wr->jobs[order[k]];
+            if (!jr->w->selected[order[k]])
+                continue;
+            if (!jr->n_legs) {
+                char *n = rn_xprintf("%s/%s", jr->w->display, jr->name);
+                rn_run_msg(r, "%-*s  %-28s  %s", (int)width, n, result_text(jr, NULL), "-");
+                free(n);
+                continue;
+            }
+            for (size_t i = 0; i < jr->n_legs; i++) {
+                leg *lg = &jr->legs[i];
+                char t[32] = "-";
+                if (lg->ms)
+                    rn_fmt_ms(lg->ms, t, sizeof t);
+                char *n = rn_xprintf("%s/%s", jr->w->display, lg->name);
+                rn_run_msg(r, "%-*s  %-28s  %s", (int)width, n, result_text(jr, lg), t);
+                free(n);
+            }
+        }
+    }
+}
+
+/* Concatenates the per-job step summaries into RUN/summary.md. */
+static void collect_summaries(sched *sc) {
+    rn_run *r = sc->r;
+    char *path = rn_xprintf("%s/summary.md", r->run_dir);
+    FILE *out = fopen(path, "w");
+    free(path);
+    if (!out)
+        return;
+    for (size_t w = 0; w < sc->n_wfs; w++) {
+        wfrt *wr = &sc->wfs[w];
+        const size_t *order = rn_graph_order(wr->w->plan.graph);
+        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+            jobrt *jr = &wr->jobs[order[k]];
+            for (size_t i = 0; i < jr->n_legs; i++) {
+                rn_sb slug = RN_SB_INIT;
+                const char *base = strrchr(jr->w->file, '/');
+                base = base ? base + 1 : jr->w->file;
+                slugify(&slug, base);
+                rn_sb_putc(&slug, '.');
+                slugify(&slug, jr->wj->id.s);
+                if (jr->n_legs > 1)
+                    rn_sb_printf(&slug, ".%zu", i + 1);
+                char *p = rn_xprintf("%s/jobs/%s/summary.md", r->run_dir, rn_sb_str(&slug));
+                size_t len = 0;
+                char *text = rn_read_file(p, &len);
+                if (text && len) {
+                    fprintf(out, "## %s/%s\n\n", jr->w->display, jr->legs[i].name);
+                    fwrite(text, 1, len, out);
+                    fputc('\n', out);
+                }
+                free(text);
+                free(p);
+                rn_sb_free(&slug);
+            }
+        }
+    }
+    fclose(out);
+}
+
+int rn_run_execute(rn_run *r) {
+    sched sc = {0};
+    sc.r = r;
+    pthread_cond_init(&sc.cond, NULL);
+    g_sched = &sc;
+    sc.n_wfs = r->n_wfs;
+    sc.wfs = rn_xcalloc(r->n_wfs + 1, sizeof *sc.wfs);
+    for (size_t w = 0; w < r->n_wfs; w++) {
+        wfrt *wr = &sc.wfs[w];
+        wr->w = &r->wfs[w];
+        const rn_workflow *wf = wr->w->wf;
+        size_t nj = wf->n_jobs;
+        bool *uses_status = rn_xcalloc(nj + 1, sizeof *uses_status);
+        wr->jobs = rn_xcalloc(nj + 1, sizeof *wr->jobs);
+        for (size_t j = 0; j < nj; j++) {
+            jobrt *jr = &wr->jobs[j];
+            jr->r = r;
+            jr->w = wr->w;
+            jr->idx = j;
+            jr->wj = &wf->jobs[j];
+            jr->name = rn_xstrdup(jr->wj->name.s && !strstr(jr->wj->name.s, "${{") ? jr->wj->name.s
+                                                                                   : jr->wj->id.s);
+            const char *cond = jr->wj->if_raw.s;
+            if (cond) {
+                rn_expr_error e;
+                char *text = rn_xstrdup(cond);
+                char *p = text;
+                while (isspace((unsigned char)*p))
+                    p++;
+                size_t len = strlen(p);
+                while (len && isspace((unsigned char)p[len - 1]))
+                    p[--len] = 0;
+                if (len >= 5 && !strncmp(p, "${{", 3) && !strcmp(p + len - 2, "}}")) {
+                    p[len - 2] = 0;
+                    p += 3;
+                }
+                rn_expr *x = rn_expr_parse(p, rn_step_scope(), &e);
+                uses_status[j] = x && rn_expr_calls_status_function(x);
+                rn_expr_free(x);
+                free(text);
+            }
+        }
+        wr->s = rn_sched_new(wr->w->plan.graph, uses_status);
+        free(uses_status);
+    }
+
+    size_t max_jobs = 1;
+    for (size_t w = 0; w < sc.n_wfs; w++)
+        if (sc.wfs[w].w->wf->n_jobs > max_jobs)
+            max_jobs = sc.wfs[w].w->wf->n_jobs;
+    size_t *ready = rn_xcalloc(max_jobs + 1, sizeof *ready);
+    size_t *skipped = rn_xcalloc(max_jobs + 1, sizeof *skipped);
+    bool interrupted_handled = false;
+
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        if (r->interrupted && !interrupted_handled) {
+            interrupted_handled = true;
+            cancel_all(&sc);
+        }
+        bool progress = false, all_done = true;
+        for (size_t w = 0; w < sc.n_wfs; w++) {
+            wfrt *wr = &sc.wfs[w];
+            size_t nsk = 0;
+            size_t n = rn_sched_step(wr->s, ready, skipped, &nsk);
+            for (size_t i = 0; i < nsk; i++) {
+                jobrt *jr = &wr->jobs[skipped[i]];
+                jr->result = RN_JOB_SKIPPED;
+                jr->finished = true;
+                jr->note = "a needed job did not succeed";
+                if (!jr->outputs)
+                    jr->outputs = json_object();
+                if (wr->w->selected[skipped[i]])
+                    rn_run_msg(r, "[%s/%s] ⏭  Job skipped (a needed job did not succeed)",
+                               wr->w->display, jr->name);
+            }
+            for (size_t i = 0; i < n; i++) {
+                progress = true;
+                if (!wr->w->selected[ready[i]]) {
+                    jobrt *jr = &wr->jobs[ready[i]];
+                    jr->finished = true;
+                    jr->result = RN_JOB_SKIPPED;
+                    jr->outputs = json_object();
+                    rn_sched_finish(wr->s, ready[i], RN_JOB_SKIPPED);
+                    continue;
+                }
+                start_job(&sc, wr, ready[i]);
+            }
+            if (!rn_sched_done(wr->s))
+                all_done = false;
+        }
+        launch(&sc);
+        if (all_done && sc.running == 0)
+            break;
+        if (progress)
+            continue;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sc.cond, &r->lock, &ts);
+    }
+    pthread_mutex_unlock(&r->lock);
+
+    int rc = 0;
+    for (size_t w = 0; w < sc.n_wfs; w++) {
+        wfrt *wr = &sc.wfs[w];
+        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+            jobrt *jr = &wr->jobs[k];
+            for (size_t i = 0; i < jr->n_legs; i++)
+                if (jr->legs[i].thread)
+                    pthread_join(jr->legs[i].th, NULL);
+            if (wr->w->selected[k] &&
+                (jr->result == RN_JOB_FAILURE || jr->result == RN_JOB_CANCELLED))
+                rc = 1;
+        }
+    }
+    print_summary(&sc);
+    collect_summaries(&sc);
+    if (r->opts->json) {
+        json_t *jobs = json_array();
+        for (size_t w = 0; w < sc.n_wfs; w++)
+            for (size_t k = 0; k < sc.wfs[w].w->wf->n_jobs; k++) {
+                jobrt *jr = &sc.wfs[w].jobs[k];
+                if (!jr->w->selected[k])
+                    continue;
+                json_array_append_new(jobs, json_pack("{s:s,s:s,s:s}", "workflow", jr->w->display,
+                                                      "job", jr->wj->id.s, "result",
+                                                      rn_job_result_name(jr->result)));
+            }
+        rn_run_event(r, json_pack("{s:s,s:o}", "event", "jobs", "jobs", jobs));
+    }
+
+    for (size_t w = 0; w < sc.n_wfs; w++) {
+        wfrt *wr = &sc.wfs[w];
+        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+            jobrt *jr = &wr->jobs[k];
+            for (size_t i = 0; i < jr->n_legs; i++) {
+                json_decref(jr->legs[i].matrix);
+                json_decref(jr->legs[i].outputs);
+                free(jr->legs[i].name);
+            }
+            free(jr->legs);
+            free(jr->name);
+            free(jr->error);
+            json_decref(jr->outputs);
+            json_decref(jr->needs);
+        }
+        free(wr->jobs);
+        rn_sched_free(wr->s);
+    }
+    free(sc.wfs);
+    free(ready);
+    free(skipped);
+    pthread_cond_destroy(&sc.cond);
+    g_sched = NULL;
+    return rc;
+}
