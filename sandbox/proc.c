@@ -31,6 +31,7 @@ typedef struct stream {
     int fd; /* read end, -1 once closed */
     rn_stream id;
     rn_sb pending; /* partial line carried between reads */
+    bool skip_lf;  /* split_cr: the last chunk ended in '\r', a leading '\n' belongs to it */
 } stream;
 
 struct rn_proc {
@@ -43,6 +44,9 @@ struct rn_proc {
     long start_ms, timeout_ms, grace_ms;
     long kill_at_ms; /* when SIGKILL follows the SIGTERM of a timeout/cancel; -1 = not pending */
     rn_orphans orphans;
+    long orphan_wait_ms;
+    long exited_at_ms; /* when the main process was seen to exit; -1 = still running */
+    bool split_cr;
     atomic_bool cancel_requested;
     int stop_reason; /* 0, RN_PROC_TIMED_OUT or RN_PROC_CANCELLED */
     bool finished;
@@ -225,8 +229,8 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
     p->pid = pid;
     p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    p->out = (stream){out_r, RN_STDOUT, RN_SB_INIT};
-    p->err = (stream){err_r, RN_STDERR, RN_SB_INIT};
+    p->out = (stream){out_r, RN_STDOUT, RN_SB_INIT, false};
+    p->err = (stream){err_r, RN_STDERR, RN_SB_INIT, false};
     out_r = err_r = -1;
     p->on_line = o->on_line;
     p->cb_data = o->cb_data;
@@ -235,6 +239,9 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
     p->grace_ms = o->kill_grace_ms > 0 ? o->kill_grace_ms : RN_PROC_DEFAULT_GRACE_MS;
     p->kill_at_ms = -1;
     p->orphans = o->orphans;
+    p->orphan_wait_ms = o->orphan_wait_ms > 0 ? o->orphan_wait_ms : 0;
+    p->exited_at_ms = -1;
+    p->split_cr = o->split_cr;
     atomic_init(&p->cancel_requested, false);
 done:
     free(exe);
@@ -251,11 +258,25 @@ static void emit(rn_proc *p, stream *s, const char *line, size_t len, bool eol) 
         p->on_line(p->cb_data, s->id, line, len, eol);
 }
 
+static const char *find_eol(const char *b, size_t n, bool split_cr) {
+    if (!split_cr)
+        return memchr(b, '\n', n);
+    for (size_t i = 0; i < n; i++)
+        if (b[i] == '\n' || b[i] == '\r')
+            return b + i;
+    return NULL;
+}
+
 /* Splits a chunk into lines; whole lines are handed out straight from the read buffer. */
 static void feed(rn_proc *p, stream *s, const char *buf, size_t n) {
     size_t start = 0;
+    if (s->skip_lf) { /* "\r" | "\n" split across reads is still one line end */
+        s->skip_lf = false;
+        if (n && buf[0] == '\n')
+            start = 1;
+    }
     const char *nl;
-    while ((nl = memchr(buf + start, '\n', n - start))) {
+    while ((nl = find_eol(buf + start, n - start, p->split_cr))) {
         size_t end = (size_t)(nl - buf);
         if (s->pending.len) {
             rn_sb_append(&s->pending, buf + start, end - start);
@@ -265,6 +286,12 @@ static void feed(rn_proc *p, stream *s, const char *buf, size_t n) {
             emit(p, s, buf + start, end - start, true);
         }
         start = end + 1;
+        if (*nl == '\r') {
+            if (start == n)
+                s->skip_lf = true;
+            else if (buf[start] == '\n')
+                start++;
+        }
     }
     if (start < n)
         rn_sb_append(&s->pending, buf + start, n - start);
@@ -390,9 +417,16 @@ int rn_proc_poll(rn_proc *p, int timeout_ms, rn_proc_result *result) {
             signal_group(p, SIGKILL);
             p->kill_at_ms = -1;
         }
-        if (main_exited(p)) {
-            finish(p, now);
-            break;
+        if (p->exited_at_ms < 0 && main_exited(p))
+            p->exited_at_ms = now;
+        if (p->exited_at_ms >= 0) {
+            /* Like actions/runner, give whoever still holds the pipes orphan_wait_ms to finish
+             * writing, then stop waiting for them. */
+            bool open = p->out.fd >= 0 || p->err.fd >= 0;
+            if (!open || p->stop_reason || now - p->exited_at_ms >= p->orphan_wait_ms) {
+                finish(p, now);
+                break;
+            }
         }
         /* Out of time for this call: one non-blocking pass so output still flows. */
         bool last = call_end >= 0 && now >= call_end;
@@ -412,6 +446,8 @@ int rn_proc_poll(rn_proc *p, int timeout_ms, rn_proc_result *result) {
             NEAREST(p->start_ms + p->timeout_ms);
         if (p->kill_at_ms >= 0)
             NEAREST(p->kill_at_ms);
+        if (p->exited_at_ms >= 0)
+            NEAREST(p->exited_at_ms + p->orphan_wait_ms);
         if (p->pidfd < 0 || p->wake_fd < 0)
             NEAREST(now + NO_PIDFD_POLL_MS);
 #undef NEAREST
@@ -421,7 +457,7 @@ int rn_proc_poll(rn_proc *p, int timeout_ms, rn_proc_result *result) {
             fds[i_out = nfds++] = (struct pollfd){p->out.fd, POLLIN, 0};
         if (p->err.fd >= 0)
             fds[i_err = nfds++] = (struct pollfd){p->err.fd, POLLIN, 0};
-        if (p->pidfd >= 0)
+        if (p->pidfd >= 0 && p->exited_at_ms < 0) /* stays readable once it has exited */
             fds[i_pid = nfds++] = (struct pollfd){p->pidfd, POLLIN, 0};
         if (p->wake_fd >= 0)
             fds[i_wake = nfds++] = (struct pollfd){p->wake_fd, POLLIN, 0};

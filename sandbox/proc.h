@@ -55,6 +55,7 @@ typedef void (*rn_proc_line_cb)(void *cb_data, rn_stream stream, const char *lin
 
 #define RN_PROC_MAX_LINE (1024 * 1024)
 #define RN_PROC_DEFAULT_GRACE_MS 5000
+#define RN_PROC_RUNNER_ORPHAN_WAIT_MS 5000
 
 typedef struct rn_proc_opts {
     const char *const *argv; /* argv[0] without '/' is searched in envp's PATH (not runnel's) */
@@ -67,6 +68,13 @@ typedef struct rn_proc_opts {
     int timeout_ms;    /* 0 = none; else SIGTERM the group, SIGKILL after the grace period */
     int kill_grace_ms; /* 0 = RN_PROC_DEFAULT_GRACE_MS */
     rn_orphans orphans;
+    /* After the main process exits, how long to keep reading while something else still holds
+     * the pipes open before the orphans are dealt with. 0 = only take what is already buffered;
+     * actions/runner waits RN_PROC_RUNNER_ORPHAN_WAIT_MS. */
+    int orphan_wait_ms;
+    /* Split lines like .NET's ReadLine (what actions/runner uses): "\r", "\n" and "\r\n" each
+     * end a line, so progress bars redrawn with "\r" become lines. Default: only "\n". */
+    bool split_cr;
     rn_proc_line_cb on_line; /* may be NULL: piped output is then read and discarded */
     void *cb_data;
     rn_container *container; /* NULL = host */
