@@ -643,10 +643,12 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
                            "The job has exceeded its maximum execution time; "
                            "the step's process tree was killed.");
             } else {
+                char m[32];
+                rn_number_format(ps->step_timeout_ms / 60000.0, m, sizeof m);
                 rn_job_log(j, RN_LOG_ERROR,
-                           "The action has timed out after %ld minute(s); the process tree was "
-                           "killed.",
-                           (ps->step_timeout_ms + 59999) / 60000);
+                           "The action has timed out (timeout-minutes: %s); its process tree "
+                           "was killed.",
+                           m);
             }
             break;
         case RN_PROC_CANCELLED:

@@ -433,7 +433,7 @@ static bool matrix_filter_keeps(rn_run *r, const json_t *values) {
     json_object_foreach(r->opts->matrix, k, want) {
         json_t *v = rn_object_iget(values, k);
         if (!v)
-            return false;
+            continue; /* the filter only narrows legs that have this key */
         char *s = rn_value_to_string(v);
         bool hit = false;
         size_t i;

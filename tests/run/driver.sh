@@ -15,6 +15,8 @@
 #   file-has: GLOB :: TEXT   every file matching GLOB (in the copy) contains TEXT
 #   file-not: GLOB :: TEXT   no file matching GLOB contains TEXT (GLOB must match something)
 #   check: SHELL             a shell command run in the copy after the last run; must succeed
+#                            ($RUN_STDOUT / $RUN_STDERR hold that run's output)
+#                            ($RUN_STDOUT / $RUN_STDERR name the files holding its output)
 #   setup: SHELL             a shell command run in the copy before committing
 #   max-seconds: N           the last run took at most N seconds
 set -u
@@ -94,7 +96,7 @@ while IFS= read -r line || [ -n "$line" ]; do
             fi
         done
         ;;
-    check:*) bash -c "${line#check: }" || report "check failed: ${line#check: }" ;;
+    check:*) RUN_STDOUT="$out" RUN_STDERR="$err" bash -c "${line#check: }" || report "check failed: ${line#check: }" ;;
     max-seconds:*)
         awk -v s="$secs" -v m="${line#max-seconds: }" 'BEGIN { exit !(s <= m) }' ||
             report "took ${secs}s, more than ${line#max-seconds: }s"
