@@ -33,7 +33,11 @@ static const char *matrix_note(const rn_job_plan *jp, char *buf, size_t size) {
 static void print_text(const rn_wf_plan *plan, const char *file, const char *event) {
     const rn_workflow *wf = plan->wf;
     const rn_graph *g = plan->graph;
-    printf("%s (%s) on %s\n", wf->name.s && *wf->name.s ? wf->name.s : file, file, event);
+    /* an unnamed workflow is called by its path, as GitHub does */
+    if (wf->name.s && *wf->name.s)
+        printf("%s (%s) on %s\n", wf->name.s, file, event);
+    else
+        printf("%s on %s\n", file, event);
     const size_t *order = rn_graph_order(g);
     for (size_t stage = 0; stage < rn_graph_stage_count(g); stage++) {
         printf("stage %zu\n", stage + 1);

@@ -98,7 +98,11 @@ static void unload(loaded *l) {
 static void print_workflow(const rn_wf_plan *plan, const char *file, const char *event) {
     const rn_workflow *wf = plan->wf;
     const rn_graph *g = plan->graph;
-    printf("%s (%s) on %s\n", wf->name.s && *wf->name.s ? wf->name.s : file, file, event);
+    /* an unnamed workflow is called by its path, as GitHub does */
+    if (wf->name.s && *wf->name.s)
+        printf("%s (%s) on %s\n", wf->name.s, file, event);
+    else
+        printf("%s on %s\n", file, event);
     size_t width = 0;
     for (size_t i = 0; i < wf->n_jobs; i++)
         if (strlen(wf->jobs[i].id.s) > width)
