@@ -21,5 +21,6 @@ int rn_each_triggered_workflow(const char *cmd, int argc, char **argv, int first
                                rn_each_workflow_fn fn, void *ud);
 
 int rn_cmd_run(int argc, char **argv);
+int rn_cmd_sandbox(int argc, char **argv); /* runner/cmd_sandbox.c */
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "common/arena.h"
 #include "common/strbuf.h"
+#include "sandbox/container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -154,18 +155,15 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
         *err = rn_xstrdup("no program to run");
         return NULL;
     }
-    if (o->container) {
-        *err =
-            rn_xprintf("%s: running processes in a container is not implemented yet", o->argv[0]);
-        return NULL;
-    }
     if (o->stdout_mode == RN_STDIO_MERGE) {
         *err = rn_xstrdup("stdout cannot be merged into itself");
         return NULL;
     }
     static const char *const no_env[] = {NULL};
     const char *const *envp = o->envp ? o->envp : no_env;
-    if (o->cwd) { /* checked here so the message names the directory, not the program */
+    /* Checked here so the message names the directory, not the program (in a container, by
+     * rn_container_spawn). */
+    if (o->cwd && !o->container) {
         struct stat st;
         if (stat(o->cwd, &st) != 0) {
             *err = errmsg(o->cwd, errno);
@@ -177,7 +175,8 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
         }
     }
     int e = 0;
-    char *exe = resolve_exe(o->argv[0], envp, o->cwd, &e);
+    /* In a container, PATH search and cwd happen inside it (rn_container_spawn). */
+    char *exe = o->container ? rn_xstrdup(o->argv[0]) : resolve_exe(o->argv[0], envp, o->cwd, &e);
     if (!exe) {
         *err = errmsg(o->argv[0], e);
         return NULL;
@@ -197,6 +196,14 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
         open_target(o->stderr_mode, o->stderr_path, o->stderr_append, &err_w, &err_r, err) != 0)
         goto done;
 
+    pid_t pid;
+    if (o->container) {
+        pid = rn_container_spawn(o->container, o->argv, envp, o->cwd, in, out_w,
+                                 o->stderr_mode == RN_STDIO_MERGE ? out_w : err_w, err);
+        if (pid < 0)
+            goto done;
+        goto started;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
@@ -216,7 +223,6 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
     posix_spawnattr_setsigdefault(&attr, &all); /* ignored signals (SIGPIPE) survive exec */
     posix_spawnattr_setflags(&attr,
                              POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
     int se = posix_spawn(&pid, exe, &fa, &attr, (char *const *)o->argv, (char *const *)envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
@@ -225,6 +231,7 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
         goto done;
     }
 
+started:
     p = rn_xcalloc(1, sizeof *p);
     p->pid = pid;
     p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -25,9 +25,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Extension point for the container issue: an opaque handle to a running container that
- * processes can be executed in. NULL means "on the host". Not implemented yet: a non-NULL
- * container makes rn_proc_start() fail with a clear message. */
+/* An opaque handle to a running container that processes are executed in (sandbox/container.h:
+ * argv[0]'s PATH search and cwd are then resolved inside it). NULL means "on the host". */
 typedef struct rn_container rn_container;
 
 typedef enum rn_stdio {

@@ -1,0 +1,415 @@
+/* cgroups v1 and v2. Paths come from /proc/self/cgroup (our place in each hierarchy) and
+ * /proc/self/mountinfo (where each hierarchy is mounted). */
+#include "sandbox/cgroup.h"
+
+#include "common/arena.h"
+#include "common/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_DIRS 4
+#define KILL_DEADLINE_MS 5000
+
+typedef enum role { R_MEMORY = 1, R_PIDS = 2, R_CPU = 4, R_FREEZER = 8 } role;
+
+typedef struct cg_dir {
+    char *path;
+    int roles;    /* which controllers this directory carries (all on v2) */
+    int procs_fd; /* cgroup.procs, O_WRONLY, for rn_cgroup_join */
+} cg_dir;
+
+struct rn_cgroup {
+    bool v2;
+    int n;
+    cg_dir dirs[MAX_DIRS];
+};
+
+static long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static int write_file(const char *dir, const char *file, const char *val) {
+    char *p = rn_xprintf("%s/%s", dir, file);
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    free(p);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, val, strlen(val));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static char *read_small(const char *dir, const char *file) {
+    char *p = rn_xprintf("%s/%s", dir, file);
+    char *s = rn_read_file(p, NULL);
+    free(p);
+    return s;
+}
+
+/* Our path in the hierarchy whose controller list contains `ctrl` (v2: ctrl == ""). */
+static char *self_path(const char *ctrl) {
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (!f)
+        return NULL;
+    char line[4096];
+    char *found = NULL;
+    while (!found && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *c1 = strchr(line, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = 0;
+        const char *list = c1 + 1;
+        if (!*ctrl) {
+            if (!*list && strncmp(line, "0", 1) == 0)
+                found = rn_xstrdup(c2 + 1);
+            continue;
+        }
+        char *save = NULL, *copy = rn_xstrdup(list);
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            if (!strcmp(t, ctrl))
+                found = rn_xstrdup(c2 + 1);
+        free(copy);
+    }
+    fclose(f);
+    return found;
+}
+
+/* Mount point and root of the hierarchy: fstype cgroup2 (ctrl "") or cgroup with ctrl in its
+ * super options. */
+static char *mount_of(const char *ctrl, char **root) {
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return NULL;
+    char line[4096];
+    char *found = NULL;
+    while (!found && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *sep = strstr(line, " - ");
+        if (!sep)
+            continue;
+        char fstype[64], src[256], opts[1024];
+        if (sscanf(sep + 3, "%63s %255s %1023s", fstype, src, opts) != 3)
+            continue;
+        bool match = false;
+        if (!*ctrl) {
+            match = !strcmp(fstype, "cgroup2");
+        } else if (!strcmp(fstype, "cgroup")) {
+            char *save = NULL;
+            for (char *t = strtok_r(opts, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                if (!strcmp(t, ctrl))
+                    match = true;
+        }
+        if (!match)
+            continue;
+        char mroot[2048], mpoint[2048];
+        if (sscanf(line, "%*s %*s %*s %2047s %2047s", mroot, mpoint) != 2)
+            continue;
+        found = rn_xstrdup(mpoint);
+        *root = rn_xstrdup(mroot);
+    }
+    fclose(f);
+    return found;
+}
+
+/* mountpoint + (self path relative to the mount's root) + "/" + name */
+static char *child_dir(const char *ctrl, const char *name) {
+    char *root = NULL, *mnt = mount_of(ctrl, &root);
+    char *self = mnt ? self_path(ctrl) : NULL;
+    char *dir = NULL;
+    if (mnt && self) {
+        const char *rel = self;
+        size_t rl = strlen(root);
+        if (strcmp(root, "/") != 0 && strncmp(self, root, rl) == 0)
+            rel = self + rl;
+        if (!strcmp(rel, "/"))
+            rel = "";
+        dir = rn_xprintf("%s%s/%s", mnt, rel, name);
+    }
+    free(root);
+    free(mnt);
+    free(self);
+    return dir;
+}
+
+static bool add_dir(rn_cgroup *cg, char *path, int roles) {
+    for (int i = 0; i < cg->n; i++)
+        if (!strcmp(cg->dirs[i].path, path)) { /* co-mounted controllers (cpu,cpuacct,...) */
+            cg->dirs[i].roles |= roles;
+            free(path);
+            return true;
+        }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        free(path);
+        return false;
+    }
+    char *procs = rn_xprintf("%s/cgroup.procs", path);
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    free(procs);
+    if (fd < 0) {
+        rmdir(path);
+        free(path);
+        return false;
+    }
+    cg->dirs[cg->n++] = (cg_dir){path, roles, fd};
+    return true;
+}
+
+static const cg_dir *dir_for(const rn_cgroup *cg, int role) {
+    for (int i = 0; i < cg->n; i++)
+        if (cg->dirs[i].roles & role)
+            return &cg->dirs[i];
+    return NULL;
+}
+
+static void warn(rn_sb *w, const char *what, const char *why) {
+    rn_sb_printf(w, "%s%s not applied (%s)", w->len ? "; " : "", what, why);
+}
+
+static void apply_limits(rn_cgroup *cg, const rn_cgroup_limits *l, rn_sb *w) {
+    char v[64];
+    const cg_dir *d;
+    if (l->memory_bytes > 0) {
+        snprintf(v, sizeof v, "%" PRId64, l->memory_bytes);
+        if (!(d = dir_for(cg, R_MEMORY)))
+            warn(w, "memory limit", "no memory controller");
+        else if (write_file(d->path, cg->v2 ? "memory.max" : "memory.limit_in_bytes", v) != 0)
+            warn(w, "memory limit", strerror(errno));
+        else if (cg->v2)
+            write_file(d->path, "memory.swap.max", "0"); /* the limit must not spill to swap */
+        else
+            write_file(d->path, "memory.memsw.limit_in_bytes", v); /* absent without swap */
+    }
+    if (l->pids_max > 0) {
+        snprintf(v, sizeof v, "%" PRId64, l->pids_max);
+        if (!(d = dir_for(cg, R_PIDS)))
+            warn(w, "pids limit", "no pids controller");
+        else if (write_file(d->path, "pids.max", v) != 0)
+            warn(w, "pids limit", strerror(errno));
+    }
+    if (l->cpu_shares > 0) {
+        if (cg->v2) /* the kernel's own shares -> weight mapping */
+            snprintf(v, sizeof v, "%u", 1 + ((l->cpu_shares - 2) * 9999) / 262142);
+        else
+            snprintf(v, sizeof v, "%u", l->cpu_shares);
+        if (!(d = dir_for(cg, R_CPU)))
+            warn(w, "cpu shares", "no cpu controller");
+        else if (write_file(d->path, cg->v2 ? "cpu.weight" : "cpu.shares", v) != 0)
+            warn(w, "cpu shares", strerror(errno));
+    }
+    if (l->cpu_millis > 0) {
+        long period = 100000, quota = (long)l->cpu_millis * period / 1000;
+        if (!(d = dir_for(cg, R_CPU))) {
+            warn(w, "cpu quota", "no cpu controller");
+        } else if (cg->v2) {
+            snprintf(v, sizeof v, "%ld %ld", quota, period);
+            if (write_file(d->path, "cpu.max", v) != 0)
+                warn(w, "cpu quota", strerror(errno));
+        } else {
+            snprintf(v, sizeof v, "%ld", period);
+            write_file(d->path, "cpu.cfs_period_us", v);
+            snprintf(v, sizeof v, "%ld", quota);
+            if (write_file(d->path, "cpu.cfs_quota_us", v) != 0)
+                warn(w, "cpu quota", strerror(errno));
+        }
+    }
+}
+
+rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **warnings,
+                            char **err) {
+    *err = NULL;
+    rn_sb w = RN_SB_INIT;
+    rn_cgroup *cg = rn_xcalloc(1, sizeof *cg);
+    struct stat st;
+    cg->v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+    if (cg->v2) {
+        char *dir = child_dir("", name);
+        if (dir) {
+            /* Controllers must be enabled in the parent for the child to get their files. */
+            char *parent = rn_xstrndup(dir, (size_t)(strrchr(dir, '/') - dir));
+            const char *ctl[] = {"+memory", "+pids", "+cpu"};
+            for (int i = 0; i < 3; i++)
+                write_file(parent, "cgroup.subtree_control", ctl[i]);
+            free(parent);
+            if (add_dir(cg, dir, R_MEMORY | R_PIDS | R_CPU | R_FREEZER)) {
+                char *have = read_small(cg->dirs[0].path, "cgroup.controllers");
+                const char *names[] = {"memory", "pids", "cpu"};
+                for (int i = 0; i < 3; i++)
+                    if (!have || !strstr(have, names[i]))
+                        cg->dirs[0].roles &= ~(1 << i);
+                free(have);
+            }
+        }
+    } else {
+        const char *ctrls[] = {"memory", "pids", "cpu", "freezer"};
+        for (int i = 0; i < 4; i++) {
+            char *dir = child_dir(ctrls[i], name);
+            if (!dir || !add_dir(cg, dir, 1 << i))
+                warn(&w, ctrls[i], "controller missing or not writable");
+        }
+    }
+    if (cg->n == 0) {
+        *err = rn_xprintf("cgroup: cannot create %s in any hierarchy", name);
+        rn_sb_free(&w);
+        free(cg);
+        return NULL;
+    }
+    apply_limits(cg, l, &w);
+    rn_sb_append(&w, "", 0);
+    *warnings = rn_sb_take(&w);
+    return cg;
+}
+
+int rn_cgroup_join(const rn_cgroup *cg, pid_t pid) {
+    char buf[24];
+    int len = 0;
+    /* Hand-rolled itoa: this runs in forked children of a multithreaded process. */
+    unsigned long v = (unsigned long)pid;
+    char tmp[24];
+    do {
+        tmp[len++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = 0; i < len; i++)
+        buf[i] = tmp[len - 1 - i];
+    for (int i = 0; i < cg->n; i++)
+        if (write(cg->dirs[i].procs_fd, buf, (size_t)len) != len)
+            return -1;
+    return 0;
+}
+
+/* pids listed in cgroup.procs (malloc'ed, *n entries). */
+static pid_t *list_procs(const cg_dir *d, int *n) {
+    *n = 0;
+    char *s = read_small(d->path, "cgroup.procs");
+    if (!s)
+        return NULL;
+    int cap = 16;
+    pid_t *v = rn_xmalloc(sizeof *v * (size_t)cap);
+    for (char *p = s; *p;) {
+        char *end;
+        long x = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (*n == cap)
+            v = rn_xrealloc(v, sizeof *v * (size_t)(cap *= 2));
+        v[(*n)++] = (pid_t)x;
+        p = end;
+        while (*p == '\n')
+            p++;
+    }
+    free(s);
+    return v;
+}
+
+int rn_cgroup_nprocs(const rn_cgroup *cg) {
+    if (!cg || cg->n == 0)
+        return -1;
+    int n;
+    pid_t *v = list_procs(&cg->dirs[0], &n);
+    free(v);
+    return v ? n : -1;
+}
+
+static bool is_zombie(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *s = rn_read_file(path, NULL);
+    if (!s)
+        return true; /* gone */
+    char *rp = strrchr(s, ')');
+    bool z = rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+    free(s);
+    return z;
+}
+
+int rn_cgroup_kill(const rn_cgroup *cg, pid_t spare) {
+    if (!cg || cg->n == 0)
+        return 0;
+    const cg_dir *fz = dir_for(cg, R_FREEZER);
+    const cg_dir *d = fz ? fz : &cg->dirs[0];
+    if (cg->v2 && !spare && write_file(d->path, "cgroup.kill", "1") == 0) {
+        /* The kernel kills every member atomically; wait until they are gone. */
+    }
+    int sent = 0;
+    bool first = true;
+    long deadline = now_ms() + KILL_DEADLINE_MS;
+    for (;;) {
+        /* Freezing first means a fork bomb cannot create pids faster than we kill them. */
+        if (fz)
+            write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
+                       cg->v2 ? "1" : "FROZEN");
+        int n;
+        pid_t *v = list_procs(d, &n);
+        int live = 0;
+        for (int i = 0; i < n; i++) {
+            if (v[i] == spare || is_zombie(v[i]))
+                continue;
+            live++;
+            if (kill(v[i], SIGKILL) == 0 && first)
+                sent++;
+        }
+        free(v);
+        if (fz)
+            write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
+                       cg->v2 ? "0" : "THAWED");
+        first = false;
+        if (live == 0 || now_ms() > deadline)
+            break;
+        sleep_ms(2);
+    }
+    return sent;
+}
+
+uint64_t rn_cgroup_oom_kills(const rn_cgroup *cg) {
+    const cg_dir *d = cg ? dir_for(cg, R_MEMORY) : NULL;
+    if (!d)
+        return 0;
+    char *s = read_small(d->path, cg->v2 ? "memory.events" : "memory.oom_control");
+    uint64_t n = 0;
+    const char *k = s ? strstr(s, "oom_kill ") : NULL;
+    if (k)
+        n = strtoull(k + 9, NULL, 10);
+    free(s);
+    return n;
+}
+
+const char *rn_cgroup_version(const rn_cgroup *cg) {
+    return cg->v2 ? "v2" : "v1";
+}
+
+void rn_cgroup_destroy(rn_cgroup *cg) {
+    if (!cg)
+        return;
+    rn_cgroup_kill(cg, 0);
+    for (int i = 0; i < cg->n; i++) {
+        close(cg->dirs[i].procs_fd);
+        /* Dying processes leave the cgroup shortly after SIGKILL; rmdir fails with EBUSY until
+         * then. */
+        long deadline = now_ms() + KILL_DEADLINE_MS;
+        while (rmdir(cg->dirs[i].path) != 0 && errno == EBUSY && now_ms() < deadline)
+            sleep_ms(2);
+        free(cg->dirs[i].path);
+    }
+    free(cg);
+}

@@ -1,0 +1,42 @@
+/* Per-container cgroups on v2 (when /sys/fs/cgroup/cgroup.controllers exists) or v1 hierarchies:
+ * resource limits, membership of every container process, and killing them all.
+ *
+ * The cgroup is made below runnel's own cgroup in each hierarchy (memory, pids, cpu, freezer on
+ * v1; one directory on v2). A controller that is missing or not writable is skipped and named in
+ * the warnings.
+ *
+ * Ownership: rn_cgroup_create() returns a handle the caller releases with rn_cgroup_destroy(),
+ * which kills what is left and removes the directories. rn_cgroup_join() is async-signal-safe
+ * (pre-opened descriptors) so forked children call it before exec.
+ */
+#ifndef RN_SANDBOX_CGROUP_H
+#define RN_SANDBOX_CGROUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct rn_cgroup rn_cgroup;
+
+typedef struct rn_cgroup_limits {
+    int64_t memory_bytes; /* 0 = none */
+    int64_t pids_max;     /* 0 = none */
+    uint32_t cpu_shares;  /* 0 = default */
+    uint32_t cpu_millis;  /* 0 = no quota; 1000 = one CPU */
+} rn_cgroup_limits;
+
+/* NULL with *err set (caller frees) when no cgroup could be made at all. *warnings (malloc'ed,
+ * caller frees, "" when none) lists the limits that were skipped. */
+rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **warnings,
+                            char **err);
+/* Moves the calling process (pid 0) or pid into every hierarchy. 0 or -1 with errno set. */
+int rn_cgroup_join(const rn_cgroup *cg, pid_t pid);
+/* SIGKILLs every process in the cgroup except `spare` (0 = none) until none is left (bounded).
+ * Returns how many processes were running when called. */
+int rn_cgroup_kill(const rn_cgroup *cg, pid_t spare);
+int rn_cgroup_nprocs(const rn_cgroup *cg); /* -1 if unknown */
+uint64_t rn_cgroup_oom_kills(const rn_cgroup *cg);
+const char *rn_cgroup_version(const rn_cgroup *cg); /* "v1" or "v2" */
+/* Kills what is left, removes the directories, frees. NULL is a no-op. */
+void rn_cgroup_destroy(rn_cgroup *cg);
+
+#endif

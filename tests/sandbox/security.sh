@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Container security tests: each case runs `runnel sandbox exec` on a busybox-static rootfs built
+# in a temporary directory and fails (exit 1) if isolation breaks; exit 77 = skipped (kernel or
+# machine lacks a feature), with the reason on stderr.
+#   security.sh CASE    (RUNNEL = runnel binary, SYSPROBE = static probe helper)
+set -u
+CASE=${1:?case}
+: "${RUNNEL:?}" "${SYSPROBE:?}"
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect NAME WANT GOT
+expect() { [ "$2" = "$3" ] || fail "$1: expected [$2], got [$3]"; }
+
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || skip "busybox not installed (scripts/install-deps.sh installs busybox-static)"
+ldd "$BUSYBOX" >/dev/null 2>&1 && skip "$BUSYBOX is not static (install busybox-static)"
+
+T=$(mktemp -d /var/tmp/runnel-sectest.XXXXXX)
+cleanup() {
+    [ -n "${BG:-}" ] && kill "$BG" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export RUNNEL_SANDBOX_DIR=$T/state
+ROOT=$T/rootfs
+mkdir -p "$ROOT/bin" "$ROOT/etc" "$T/ws"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+cp "$SYSPROBE" "$ROOT/bin/sysprobe"
+for a in $("$ROOT/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$ROOT/bin/$a"; done
+
+run() { "$RUNNEL" sandbox exec --rootfs "$ROOT" "$@"; }
+
+# Baseline: containers work here at all, else say why and skip.
+if ! out=$(run -- true 2>&1); then
+    skip "cannot create a container on this machine: $out"
+fi
+
+case "$CASE" in
+processes)
+    # Only the container's own processes exist: init (1) and the shell (2); the glob needs no fork.
+    expect "proc listing" "/proc/1 /proc/2" "$(run -- sh -c 'echo /proc/[0-9]*')"
+    expect "runner pid hidden" "absent" "$(run -- sh -c "test -e /proc/$$ && echo present || echo absent")"
+    expect "ps count" "3" "$(run -- sh -c 'ps -o pid | tail -n +2 | wc -l')" # init, sh, ps
+    ;;
+host-files)
+    echo original >"$T/hostfile"
+    mkdir -p "$T/ro"
+    # The host's root as the lowest layer: writes land in the thrown-away upper layer.
+    out=$("$RUNNEL" sandbox exec --rootfs / -v "$T/ws:/work" -v "$T/ro:/ro:ro" -- sh -c "
+        echo pwned > '$T/hostfile' && cat '$T/hostfile'
+        echo from-container > /work/result
+        { echo x > /ro/f; } 2>/dev/null || echo ro-refused" 2>&1)
+    expect "container output" "pwned
+ro-refused" "$out"
+    expect "host file untouched" "original" "$(cat "$T/hostfile")"
+    expect "workspace written" "from-container" "$(cat "$T/ws/result")"
+    [ -e "$T/ro/f" ] && fail "read-only bind was written"
+    [ -z "$(ls -A "$T/state")" ] || fail "writable layer not removed: $(ls -A "$T/state")"
+    ;;
+syscalls)
+    want="mount: EPERM
+umount: EPERM
+unshare: EPERM
+unshare-user: EPERM
+clone-newpid: EPERM
+clone3: ENOSYS
+setns: EPERM
+kexec_load: EPERM
+init_module: EPERM
+finit_module: EPERM
+bpf: EPERM
+keyctl: EPERM
+io_uring_setup: EPERM
+perf_event_open: EPERM
+pivot_root: EPERM
+reboot: EPERM
+swapon: EPERM
+fork: ok"
+    calls=$(echo "$want" | cut -d: -f1 | tr '\n' ' ')
+    got=$(run -- sh -c "for c in $calls; do sysprobe \$c; done")
+    expect "refused syscalls" "$want" "$got"
+    # Control: the probe itself works (unconfined, mount succeeds), so the test can fail.
+    expect "control" "mount: ok" "$(run --unconfined -- sysprobe mount)"
+    ;;
+ptrace)
+    expect "ptrace of the runner" "ptrace: EPERM" "$(run -- sysprobe ptrace $$)"
+    expect "ptrace of init" "ptrace: EPERM" "$(run -- sysprobe ptrace 1)"
+    ;;
+forkbomb)
+    marker=bomb$$
+    start=$(date +%s)
+    out=$(run --pids 48 --timeout 20000 -- sh -c ": $marker; f(){ f|f& }; f; sleep 2; echo done" 2>"$T/err")
+    rc=$?
+    expect "runner exit" "0" "$rc"
+    expect "main process output" "done" "$out"
+    grep -q "can't fork" "$T/err" || fail "the pids limit was never hit: $(head -c 300 "$T/err")"
+    [ $(($(date +%s) - start)) -lt 15 ] || fail "fork bomb was not contained quickly"
+    pgrep -f "$marker" >/dev/null && fail "fork bomb processes survived: $(pgrep -f "$marker" | head)"
+    expect "host still forks" "ok" "$(sh -c 'echo ok')"
+    ;;
+memory)
+    out=$(run --memory 64m -- sh -c 'x=a; while :; do x=$x$x; done' 2>&1)
+    rc=$?
+    expect "exit status" "137" "$rc"
+    expect "error" "runnel sandbox: killed by the memory limit (64 MiB)" "$out"
+    # Control: within the limit the same container works.
+    expect "below limit" "ok" "$(run --memory 64m -- sh -c 'echo ok')"
+    ;;
+survivors)
+    marker=$((RANDOM + 100000))
+    # setsid leaves the step's session and process group: only the cgroup / pid namespace can
+    # still reach it.
+    run -- sh -c "setsid sysprobe hold 1000 $marker & sleep 3" &
+    BG=$!
+    for _ in $(seq 100); do pgrep -f "sysprobe hold 1000 $marker" >/dev/null && break; sleep 0.05; done
+    pgrep -f "sysprobe hold 1000 $marker" >/dev/null || fail "the background process never started"
+    wait "$BG"
+    BG=
+    sleep 0.2
+    pgrep -f "sysprobe hold 1000 $marker" >/dev/null && fail "a process outlived its container"
+    ;;
+cross)
+    # Container A on the host root keeps a secret in its workspace and its upper layer.
+    mkdir -p "$T/jobs/a" "$T/jobs/b"
+    "$RUNNEL" sandbox exec --rootfs / -v "$T/jobs/a:/work" -- sh -c \
+        'echo secret > /work/s; echo secret > /etc/upper-secret; sleep 4' &
+    BG=$!
+    for _ in $(seq 100); do [ -e "$T/jobs/a/s" ] && break; sleep 0.05; done
+    [ -e "$T/jobs/a/s" ] || fail "container A did not start"
+    upper=$(ls -d "$T"/state/ctr-*/upper/etc/upper-secret 2>/dev/null | head -1)
+    [ -n "$upper" ] || fail "cannot find A's upper layer on the host"
+    # Container B, also on the host root, with the jobs root masked: sees neither.
+    out=$("$RUNNEL" sandbox exec --rootfs / --mask "$T/jobs" -v "$T/jobs/b:/work" -- sh -c "
+        cat '$T/jobs/a/s' 2>/dev/null || echo no-workspace
+        cat '$upper' 2>/dev/null || echo no-upper
+        ls '$T/state' | wc -l; cat /etc/upper-secret 2>/dev/null || echo own-etc" 2>&1)
+    expect "container B" "no-workspace
+no-upper
+0
+own-etc" "$out"
+    # Two busybox containers: B's rootfs has no path to A's layers at all.
+    expect "busybox B" "no-upper" "$(run -- sh -c "cat '$upper' 2>/dev/null || echo no-upper")"
+    wait "$BG"
+    BG=
+    ;;
+net-none)
+    command -v busybox >/dev/null || skip "busybox missing"
+    port=$((20000 + $$ % 20000))
+    busybox nc -ll -p "$port" -e /bin/echo reachable &
+    BG=$!
+    sleep 0.3
+    # Control: with the host's network the listener answers.
+    expect "host network" "reachable" "$(run --net host -- nc -w 2 127.0.0.1 "$port" </dev/null 2>&1)"
+    out=$(run --net none -- sh -c "nc -w 2 127.0.0.1 $port </dev/null && echo CONNECTED" 2>&1)
+    case "$out" in *CONNECTED* | *reachable*) fail "network none reached the host: $out" ;; esac
+    expect "network none" "nc: can't connect to remote host (127.0.0.1): Connection refused" "$out"
+    expect "private lo" "lo" "$(run --net private -- sh -c 'ls /sys/class/net')"
+    ;;
+*)
+    fail "unknown case $CASE"
+    ;;
+esac
+echo "PASS: $CASE"
