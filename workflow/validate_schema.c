@@ -6,6 +6,7 @@
 #include "common/strbuf.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,9 +338,9 @@ static const def *find_def(const char *name) {
     abort();
 }
 
-/* ---- Expression scopes, built once per context list ---- */
+/* ---- Expression scopes: one per schema context list, built once (thread-safe) ---- */
 
-#define MAX_SCOPES 64
+#define N_DEFS (sizeof defs / sizeof defs[0])
 typedef struct scope_entry {
     const char *const *ctx;
     rn_expr_scope scope;
@@ -348,25 +349,23 @@ typedef struct scope_entry {
     char fnames[8][32];
 } scope_entry;
 
-static scope_entry scopes[MAX_SCOPES];
+static scope_entry scopes[N_DEFS];
 static size_t n_scopes;
+static pthread_once_t scopes_once = PTHREAD_ONCE_INIT;
 
-static const rn_expr_scope *scope_for(const char *const *ctx) {
-    for (size_t i = 0; i < n_scopes; i++)
-        if (scopes[i].ctx == ctx)
-            return &scopes[i].scope;
-    if (n_scopes == MAX_SCOPES)
-        abort();
-    scope_entry *e = &scopes[n_scopes++];
+static void build_scope(scope_entry *e, const char *const *ctx) {
     e->ctx = ctx;
     size_t nn = 0, nf = 0;
     for (size_t i = 0; ctx[i]; i++) {
         const char *paren = strchr(ctx[i], '(');
         if (!paren) {
-            e->names[nn++] = ctx[i];
+            if (nn < 24)
+                e->names[nn++] = ctx[i];
             continue;
         }
         size_t len = (size_t)(paren - ctx[i]);
+        if (nf == 8 || len >= 32)
+            continue;
         memcpy(e->fnames[nf], ctx[i], len);
         e->fnames[nf][len] = 0;
         int lo = atoi(paren + 1);
@@ -376,16 +375,25 @@ static const rn_expr_scope *scope_for(const char *const *ctx) {
         nf++;
     }
     e->scope = (rn_expr_scope){e->names, nn, e->funcs, nf};
-    return &e->scope;
+}
+
+static void build_scopes(void) {
+    for (size_t i = 0; i < N_DEFS; i++)
+        if (defs[i].ctx)
+            build_scope(&scopes[n_scopes++], defs[i].ctx);
+}
+
+static const rn_expr_scope *scope_for(const char *const *ctx) {
+    pthread_once(&scopes_once, build_scopes);
+    for (size_t i = 0; i < n_scopes; i++)
+        if (scopes[i].ctx == ctx)
+            return &scopes[i].scope;
+    fprintf(stderr, "runnel: internal error: context list without a scope\n");
+    abort();
 }
 
 const rn_expr_scope *rn_validate_scope(rn_scope_id id) {
-    static const char *const *job_if, *const *step_if;
-    if (!job_if) {
-        job_if = find_def("job-if")->ctx;
-        step_if = find_def("step-if")->ctx;
-    }
-    return scope_for(id == RN_SCOPE_JOB_IF ? job_if : step_if);
+    return scope_for(find_def(id == RN_SCOPE_JOB_IF ? "job-if" : "step-if")->ctx);
 }
 
 /* ---- Template scanning ---- */
