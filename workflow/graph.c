@@ -467,10 +467,43 @@ void rn_wf_plan_free(rn_wf_plan *p) {
     p->graph = NULL;
 }
 
+/* A `name:` with ${{ }} that reads only `matrix` and `strategy` is known before the run:
+ * evaluate it for the leg. Anything else (github, needs, ...) stays as written. */
+static char *eval_name(const char *name, const rn_matrix *legs, const rn_matrix_leg *leg,
+                       const rn_wf_job *j) {
+    static const char *const known[] = {"matrix", "strategy"};
+    const rn_expr_scope scope = {known, 2, NULL, 0};
+    rn_expr_error err;
+    rn_tmpl *t = rn_tmpl_parse(name, &scope, &err);
+    if (!t)
+        return NULL;
+    size_t index = leg && legs->count ? (size_t)(leg - legs->legs) : 0;
+    size_t total = leg && legs->count ? legs->count : 1;
+    /* fail-fast / max-parallel as GitHub fills them when they are literals */
+    const rn_ynode *ff = j->strategy.fail_fast, *mp = j->strategy.max_parallel;
+    bool fail_fast = !(ff && ff->kind == RN_Y_SCALAR && ff->type == RN_YS_BOOL && !ff->boolean);
+    double max_parallel =
+        mp && mp->kind == RN_Y_SCALAR && mp->type == RN_YS_NUMBER && mp->number > 0 ? mp->number
+                                                                                    : (double)total;
+    json_t *ctx = json_pack("{s:O,s:{s:b,s:f,s:f,s:f}}", "matrix", leg ? leg->values : json_null(),
+                            "strategy", "fail-fast", fail_fast, "job-index", (double)index,
+                            "job-total", (double)total, "max-parallel", max_parallel);
+    rn_expr_eval_ctx ec = {ctx, NULL, NULL, 0};
+    json_t *v = rn_tmpl_eval(t, &ec, &err);
+    char *out = v ? rn_value_to_string(v) : NULL;
+    json_decref(v);
+    json_decref(ctx);
+    rn_tmpl_free(t);
+    return out;
+}
+
 char *rn_wf_plan_display_name(const rn_wf_plan *p, size_t job, const rn_matrix_leg *leg) {
     const rn_wf_job *j = &p->wf->jobs[job];
     const char *name = j->name.s && *j->name.s ? j->name.s : j->id.s;
-    if (strstr(name, "${{"))
-        return rn_xstrdup(name);
+    if (strstr(name, "${{")) {
+        /* GitHub appends no matrix values to a name that holds an expression */
+        char *evaluated = eval_name(name, &p->jobs[job].legs, leg, j);
+        return evaluated ? evaluated : rn_xstrdup(name);
+    }
     return rn_matrix_job_name(name, leg);
 }

@@ -123,9 +123,10 @@ typedef struct rn_wf_plan {
  * (the plan is then freed and empty). */
 bool rn_wf_plan_build(const struct rn_workflow *wf, rn_wf_plan *out, rn_diags *diags);
 void rn_wf_plan_free(rn_wf_plan *p);
-/* Display name of a job or of one of its legs (leg may be NULL): the job's literal `name:`
- * or its id, plus GitHub's matrix suffix. A `name:` with ${{ }} is returned as written
- * (the runner evaluates it per leg). Caller frees. */
+/* Display name of a job or of one of its legs (leg may be NULL, or one of the job's legs):
+ * the job's literal `name:` or its id, plus GitHub's matrix suffix. A `name:` with ${{ }} gets
+ * no suffix (as on GitHub); it is evaluated when it reads only `matrix` and `strategy`, and
+ * returned as written otherwise (the runner evaluates it at run time). Caller frees. */
 char *rn_wf_plan_display_name(const rn_wf_plan *p, size_t job, const rn_matrix_leg *leg);
 
 #endif

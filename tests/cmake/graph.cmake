@@ -39,3 +39,5 @@ rn_list_cli_test(cli_list_excluded_all "list|${W}/errors/excluded-all.yml" 2 ""
 rn_list_cli_test(cli_list_no_such_file "list|${W}/missing.yml" 2 "" errors/missing.stderr.expected)
 rn_list_cli_test(cli_list_not_triggered "list|${W}/dir/manual.yml|push" 0 ""
                  errors/not-triggered.stderr.expected)
+# Names: evaluated when they read only matrix/strategy, GitHub's suffix for literal names.
+rn_list_cli_test(cli_list_named_matrix "list|${W}/named-matrix.yml" 0 named-matrix.list.expected "")
