@@ -97,7 +97,13 @@ static void table_grow(rn_mask *m, table *t, bool is8) {
 
 rn_mask *rn_mask_new(void) {
     rn_mask *m = rn_xcalloc(1, sizeof *m);
-    pthread_rwlock_init(&m->lock, NULL);
+    /* Writers first: output is masked continuously by many threads, and an ::add-mask:: must
+     * not wait behind them (glibc's default prefers readers). */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&m->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     memset(m->short_head, 0xff, sizeof m->short_head);
     table_init(&m->t4);
     table_init(&m->t8);
