@@ -2,6 +2,8 @@
  * groups, matrix vectors, if: conditions) and the checks of a reusable workflow call. */
 #include "workflow/validate.h"
 
+#include "workflow/graph.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -96,74 +98,38 @@ static void check_steps(rn_diags *d, const rn_wf_step *steps, size_t n) {
     }
 }
 
-static long job_index(const rn_workflow *wf, const char *id) {
-    for (size_t i = 0; i < wf->n_jobs; i++)
-        if (wf->jobs[i].id.s && !strcasecmp(wf->jobs[i].id.s, id))
-            return (long)i;
-    return -1;
-}
-
-/* Can job `from` reach job `to` following needs edges? */
-static bool reaches(const rn_workflow *wf, size_t from, size_t to, unsigned char *seen) {
-    if (from == to)
-        return true;
-    if (seen[from])
-        return false;
-    seen[from] = 1;
-    const rn_wf_job *j = &wf->jobs[from];
-    for (size_t k = 0; k < j->needs.n; k++) {
-        long t = j->needs.items[k].s ? job_index(wf, j->needs.items[k].s) : -1;
-        if (t >= 0 && reaches(wf, (size_t)t, to, seen))
-            return true;
-    }
-    return false;
-}
-
+/* needs: unknown jobs, cycles and a missing starting job, with GitHub's messages, through the
+ * same graph the scheduler uses (linear in jobs + needs). */
 static void check_needs(const rn_workflow *wf, rn_diags *d) {
-    bool start = false;
-    for (size_t i = 0; i < wf->n_jobs; i++)
-        if (!wf->jobs[i].needs.n)
-            start = true;
-    bool unknown = false;
-    for (size_t i = 0; i < wf->n_jobs; i++) {
-        const rn_wf_job *j = &wf->jobs[i];
-        for (size_t k = 0; k < j->needs.n; k++) {
-            const rn_wf_str *nd = &j->needs.items[k];
-            if (nd->s && job_index(wf, nd->s) < 0) {
-                err(d, nd->node, nd->line, nd->col, "Job '%s' depends on unknown job '%s'.",
-                    j->id.s, nd->s);
-                unknown = true;
-            }
-        }
-    }
-    if (!start) {
+    if (!wf->n_jobs) {
         const rn_ynode *jobs = rn_yaml_get(wf->root, "jobs");
-        if (wf->n_jobs)
-            err(d, NULL, wf->jobs[0].line, wf->jobs[0].col, "%s",
-                "The workflow must contain at least one job with no dependencies.");
-        else if (jobs)
+        if (jobs)
             err(d, jobs, 0, 0, "%s",
                 "The workflow must contain at least one job with no dependencies.");
         return;
     }
-    if (unknown)
-        return;
-    unsigned char *seen = calloc(wf->n_jobs ? wf->n_jobs : 1, 1);
+    rn_graph_node *nodes = rn_xcalloc(wf->n_jobs, sizeof *nodes);
+    size_t total = 0;
+    for (size_t i = 0; i < wf->n_jobs; i++)
+        total += wf->jobs[i].needs.n;
+    rn_graph_need *needs = rn_xcalloc(total ? total : 1, sizeof *needs);
+    size_t at = 0;
     for (size_t i = 0; i < wf->n_jobs; i++) {
         const rn_wf_job *j = &wf->jobs[i];
+        nodes[i] = (rn_graph_node){j->id.s ? j->id.s : "", needs + at, 0};
         for (size_t k = 0; k < j->needs.n; k++) {
             const rn_wf_str *nd = &j->needs.items[k];
-            long t = nd->s ? job_index(wf, nd->s) : -1;
-            if (t < 0)
+            if (!nd->s)
                 continue;
-            memset(seen, 0, wf->n_jobs);
-            if (reaches(wf, (size_t)t, i, seen))
-                err(d, nd->node, nd->line, nd->col,
-                    "Job '%s' depends on job '%s' which creates a cycle in the dependency graph.",
-                    j->id.s, nd->s);
+            needs[at++] = (rn_graph_need){nd->s, nd->line, nd->col};
+            nodes[i].n_needs++;
         }
     }
-    free(seen);
+    /* GitHub reports a missing starting job at the first job. */
+    rn_graph_src src = {wf->file, wf->jobs[0].line, wf->jobs[0].col};
+    rn_graph_free(rn_graph_build(nodes, wf->n_jobs, &src, d));
+    free(needs);
+    free(nodes);
 }
 
 static void check_runs_on(const rn_wf_job *j, rn_diags *d) {
