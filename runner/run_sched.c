@@ -143,7 +143,7 @@ static int check_runs_on(rn_run *r, rn_job *j, const rn_wf_job *wj, rn_leg_out *
         }
         if (!mapped && !label_on_host(label)) {
             rn_run_warn(r,
-                        "%s: job '%s' runs on '%s', which runnel cannot serve on this machine; "
+                        "%sjob '%s' runs on '%s', which runnel cannot serve on this machine; "
                         "skipped (map it with -P %s=host)",
                         lo->prefix, wj->id.s, label, label);
             free(label);

@@ -31,7 +31,7 @@ cp -a "$case_dir/." "$tmp/"
 rm -f "$tmp/expect"
 cd "$tmp" || exit 1
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=tester \
-    GIT_COMMITTER_EMAIL=t@example.com GIT_CONFIG_NOSYSTEM=1 HOME="$tmp/.home"
+    GIT_COMMITTER_EMAIL=t@example.com GIT_CONFIG_NOSYSTEM=1 HOME="$tmp/.home" USER=tester
 mkdir -p "$tmp/.home"
 while IFS= read -r line; do
     case "$line" in setup:*) bash -c "${line#setup: }" || { echo "setup failed: $line"; exit 1; } ;; esac
