@@ -771,6 +771,10 @@ static char *resolve_dir(rn_job *j, const char *wd) {
         return rn_xstrdup(j->paths.workspace);
     if (wd[0] == '/')
         return rn_xstrdup(wd);
+    while (wd[0] == '.' && wd[1] == '/')
+        wd += 2;
+    if (!strcmp(wd, ".") || !*wd)
+        return rn_xstrdup(j->paths.workspace);
     return rn_xprintf("%s/%s", j->paths.workspace, wd);
 }
 

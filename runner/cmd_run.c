@@ -367,8 +367,18 @@ int rn_cmd_run(int argc, char **argv) {
     go.inputs = o.inputs;
     go.run_id = go.run_number = "0";
     r.github = rn_gitctx_github(&gi, &go);
-    if (event_in)
+    if (event_in) {
+        /* a payload naming a ref (a tag push, say) decides github.ref, as on GitHub */
+        const char *ref = json_string_value(json_object_get(event_in, "ref"));
+        if (ref && *ref) {
+            bool tag = !strncmp(ref, "refs/tags/", 10);
+            bool head = !strncmp(ref, "refs/heads/", 11);
+            set_str(r.github, "ref", ref);
+            set_str(r.github, "ref_name", tag ? ref + 10 : head ? ref + 11 : ref);
+            set_str(r.github, "ref_type", tag ? "tag" : "branch");
+        }
         json_object_set_new(r.github, "event", event_in);
+    }
 
     rc = rn_run_load(&r, gstr(r.github, "ref"), gi.before, gi.sha);
     if (rc != 0)

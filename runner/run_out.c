@@ -143,7 +143,6 @@ static void sink_log(void *ud, rn_log_kind kind, const char *text) {
         break;
     case RN_LOG_INFO:
         rn_sb_printf(&sb, "  %s", text);
-        console = verbose;
         break;
     case RN_LOG_GROUP:
         rn_sb_printf(&sb, "  ▸ %s", text);

@@ -172,11 +172,11 @@ static bool filters_match(rn_run *r, const rn_wf_event *ev, const char *ref, con
     } else if (!strcmp(ev->name.s, "push")) {
         if (has_branch || has_tag) {
             if (is_tag && !has_tag) {
-                *why = "branches (a tag was pushed)";
+                *why = "branches"; /* only branches are listed: tags never match */
                 return false;
             }
             if (!is_tag && !has_branch) {
-                *why = "tags (a branch was pushed)";
+                *why = "tags"; /* only tags are listed: branches never match */
                 return false;
             }
             const rn_wf_strs *inc = is_tag ? &ev->tags : &ev->branches;

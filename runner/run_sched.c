@@ -246,6 +246,15 @@ static void run_leg(sched *sc, leg *lg) {
     }
     if (served < 0)
         goto finish;
+    if (wj->uses.s) {
+        rn_leg_printf(&lo, "error: reusable workflows are not supported yet: %s", wj->uses.s);
+        goto finish;
+    }
+    if (wj->container || wj->n_services) {
+        rn_leg_printf(&lo, "error: job %s are not supported yet: runnel runs jobs on the host",
+                      wj->container ? "containers" : "services");
+        goto finish;
+    }
     json_t *env = wf->env ? rn_job_eval_node(&j, wf->env, &err) : json_object();
     if (!env || !json_is_object(env)) {
         rn_leg_printf(&lo, "error: env: %s", err ? err : "not a mapping");
