@@ -1,6 +1,8 @@
 /* Built-in actions: `uses:` names runnel serves itself instead of fetching them.
  * Add an entry to `builtins` to serve another one (cache, setup-java, runnel/coverage, ...). */
 #include "actions/step.h"
+#include "actions/cache_action.h" /* actions/cache, setup-java: caching engineer */
+#include "actions/setup_java.h"
 
 #include <string.h>
 #include <strings.h>
@@ -28,6 +30,10 @@ static const struct {
     rn_builtin_fn fn;
 } builtins[] = {
     {"actions/checkout", checkout_noop},
+    {"actions/cache", rn_cache_action},
+    {"actions/cache/restore", rn_cache_action},
+    {"actions/cache/save", rn_cache_action},
+    {"actions/setup-java", rn_setup_java_action},
 };
 
 rn_builtin_fn rn_step_builtin(const char *uses) {

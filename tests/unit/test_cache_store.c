@@ -1,0 +1,490 @@
+/* The cache store: byte-identical round trips (modes, links, empty folders), key matching,
+ * scopes, versions, corruption, concurrent saves and LRU eviction. */
+#include "actions/cache_store.h"
+#include "common/arena.h"
+#include "common/strbuf.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char root[] = "/tmp/rn-cache-store.XXXXXX";
+static rn_cache_store *st;
+static char *ws;
+
+static char *P(const char *rel) {
+    return rn_xprintf("%s/%s", root, rel);
+}
+
+static void put_mode(const char *rel, const char *text, size_t n, mode_t mode) {
+    char *p = P(rel);
+    for (char *s = p + strlen(root) + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            mkdir(p, 0755);
+            *s = '/';
+        }
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+    chmod(p, mode);
+    free(p);
+}
+
+static void put(const char *rel, const char *text) {
+    put_mode(rel, text, strlen(text), 0644);
+}
+
+static void rm_rf(const char *p) {
+    char *cmd = rn_xprintf("rm -rf '%s'", p);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
+/* A listing of a tree: type, mode, size, content sha256 or link target, per path in order. */
+static void describe(const char *base, const char *rel, rn_sb *out) {
+    char *p = *rel ? rn_xprintf("%s/%s", base, rel) : rn_xstrdup(base);
+    struct stat s;
+    assert_int_equal(lstat(p, &s), 0);
+    if (S_ISLNK(s.st_mode)) {
+        char t[512];
+        ssize_t n = readlink(p, t, sizeof t - 1);
+        t[n < 0 ? 0 : n] = 0;
+        rn_sb_printf(out, "L %s -> %s\n", rel, t);
+    } else if (S_ISDIR(s.st_mode)) {
+        rn_sb_printf(out, "D %s %o\n", rel, (unsigned)(s.st_mode & 07777));
+        struct dirent **names;
+        int n = scandir(p, &names, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+            if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+                char *r = *rel ? rn_xprintf("%s/%s", rel, names[i]->d_name)
+                               : rn_xstrdup(names[i]->d_name);
+                describe(base, r, out);
+                free(r);
+            }
+            free(names[i]);
+        }
+        free(names);
+    } else {
+        size_t len;
+        char *data = rn_read_file(p, &len);
+        unsigned char d[32];
+        unsigned int dl;
+        EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL);
+        free(data);
+        rn_sb_printf(out, "F %s %o %zu %02x%02x%02x%02x %ld\n", rel, (unsigned)(s.st_mode & 07777),
+                     len, d[0], d[1], d[2], d[3], (long)s.st_mtime);
+    }
+    free(p);
+}
+
+static char *tree(const char *base) {
+    rn_sb sb = RN_SB_INIT;
+    describe(base, "", &sb);
+    return rn_sb_take(&sb);
+}
+
+static int setup(void **state) {
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    char *sr = P("store");
+    char *err = NULL;
+    st = rn_cache_store_open(sr, 1LL << 30, &err);
+    assert_non_null(st);
+    free(sr);
+    ws = P("ws");
+    mkdir(ws, 0755);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    rn_cache_store_close(st);
+    rm_rf(root);
+    free(ws);
+    return 0;
+}
+
+static void save_ok(const char *scope, const char *key, const char *version, const char *item) {
+    char *err = NULL;
+    char *abs = rn_xprintf("%s/%s", ws, item);
+    const char *items[] = {abs};
+    int r = rn_cache_save(st, scope, key, version, ws, items, 1, &err);
+    if (err)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(r, 0);
+    free(abs);
+    /* created_ms has millisecond resolution: keep entries ordered */
+    struct timespec ts = {0, 3 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static char *lookup_key(const char *const *scopes, size_t ns, const char *const *keys, size_t nk,
+                        const char *version) {
+    rn_cache_entry e;
+    if (!rn_cache_lookup(st, scopes, ns, keys, nk, version, &e))
+        return NULL;
+    char *k = rn_xstrdup(e.key);
+    rn_cache_entry_clear(&e);
+    return k;
+}
+
+static void test_version_matches_toolkit(void **state) {
+    (void)state;
+    const char *paths[] = {"~/.m2/repository", "target"};
+    char *v = rn_cache_version(paths, 2, RN_CACHE_COMPRESSION);
+    const char *text = "~/.m2/repository|target|zstd-without-long|1.0";
+    unsigned char d[32];
+    unsigned int dl;
+    EVP_Digest(text, strlen(text), d, &dl, EVP_sha256(), NULL);
+    char want[65];
+    for (int i = 0; i < 32; i++)
+        sprintf(want + 2 * i, "%02x", d[i]);
+    assert_string_equal(v, want);
+    const char *other[] = {"~/.m2/repository"};
+    char *v2 = rn_cache_version(other, 1, RN_CACHE_COMPRESSION);
+    assert_string_not_equal(v, v2);
+    free(v);
+    free(v2);
+}
+
+static void test_round_trip(void **state) {
+    (void)state;
+    put_mode("ws/data/bin/run.sh", "#!/bin/sh\necho hi\n", 18, 0755);
+    put_mode("ws/data/secret", "s3cr3t", 6, 0600);
+    put_mode("ws/data/bin/empty", "", 0, 0644);
+    char big[70000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)(i * 7919 % 251);
+    put_mode("ws/data/lib/big.jar", big, sizeof big, 0644);
+    char *e = P("ws/data/empty");
+    mkdir(e, 0750);
+    free(e);
+    char *l = P("ws/data/link");
+    assert_int_equal(symlink("bin/run.sh", l), 0);
+    free(l);
+    char *d = P("ws/data");
+    char *before = tree(d);
+    save_ok("r@refs/heads/main", "rt-1", "v1", "data");
+    rm_rf(d);
+    const char *scopes[] = {"r@refs/heads/main"};
+    const char *keys[] = {"rt-1"};
+    rn_cache_entry en;
+    assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, "v1", &en), 1);
+    assert_true(en.has_tree);
+    assert_int_equal(en.files, 4);
+    char *err = NULL;
+    assert_int_equal(rn_cache_restore(st, &en, ws, &err), 0);
+    char *after = tree(d);
+    assert_string_equal(after, before);
+    free(after);
+    /* restoring over an existing tree gives the same result */
+    put("ws/data/secret", "changed");
+    assert_int_equal(rn_cache_restore(st, &en, ws, &err), 0);
+    after = tree(d);
+    assert_string_equal(after, before);
+    rn_cache_entry_clear(&en);
+    free(after);
+    free(before);
+    free(d);
+}
+
+static void test_restore_keys_newest_first(void **state) {
+    (void)state;
+    put("ws/k/f", "one");
+    save_ok("s", "npm-linux-aaa", "v", "k");
+    save_ok("s", "npm-linux-bbb", "v", "k");
+    save_ok("s", "npm-mac-ccc", "v", "k");
+    const char *scopes[] = {"s"};
+    /* prefix: the newest matching entry */
+    const char *k1[] = {"npm-linux-zzz", "npm-linux-"};
+    char *m = lookup_key(scopes, 1, k1, 2, "v");
+    assert_string_equal(m, "npm-linux-bbb");
+    free(m);
+    /* an exact match beats a newer prefix match */
+    const char *k2[] = {"npm-linux-aaa", "npm-"};
+    m = lookup_key(scopes, 1, k2, 2, "v");
+    assert_string_equal(m, "npm-linux-aaa");
+    free(m);
+    /* restore keys are tried in order: the first that matches anything wins */
+    const char *k3[] = {"nothing", "npm-mac-", "npm-"};
+    m = lookup_key(scopes, 1, k3, 3, "v");
+    assert_string_equal(m, "npm-mac-ccc");
+    free(m);
+    /* another version never matches */
+    const char *k4[] = {"npm-"};
+    assert_null(lookup_key(scopes, 1, k4, 1, "other"));
+}
+
+static void test_scopes(void **state) {
+    (void)state;
+    put("ws/sc/f", "x");
+    save_ok("repo@refs/heads/main", "sc-key", "v", "sc");
+    save_ok("repo@refs/heads/feature", "sc-key-feature", "v", "sc");
+    const char *keys[] = {"sc-key"};
+    /* the feature branch finds its own entry first, then falls back to the default branch */
+    const char *sc[] = {"repo@refs/heads/feature", "repo@refs/heads/main"};
+    char *m = lookup_key(sc, 2, keys, 1, "v");
+    assert_string_equal(m, "sc-key-feature");
+    free(m);
+    const char *exact[] = {"sc-key-main-only"};
+    assert_null(lookup_key(sc, 2, exact, 1, "v"));
+    /* other branches do not see the feature's entries */
+    const char *other[] = {"repo@refs/heads/other"};
+    assert_null(lookup_key(other, 1, keys, 1, "v"));
+    const char *fb[] = {"repo@refs/heads/other", "repo@refs/heads/main"};
+    m = lookup_key(fb, 2, keys, 1, "v");
+    assert_string_equal(m, "sc-key");
+    free(m);
+}
+
+static void test_existing_key_is_immutable(void **state) {
+    (void)state;
+    put("ws/im/f", "first");
+    save_ok("s", "imm", "v", "im");
+    put("ws/im/f", "second");
+    char *abs = P("ws/im");
+    const char *items[] = {abs};
+    char *err = NULL;
+    assert_int_equal(rn_cache_save(st, "s", "imm", "v", ws, items, 1, &err), 1);
+    free(abs);
+}
+
+static char *entry_file(const char *key, const char *version, const char *name) {
+    const char *scopes[] = {"s"};
+    const char *keys[] = {key};
+    rn_cache_entry e;
+    assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, version, &e), 1);
+    char *p = rn_xprintf("%s/entries/%s/%s", rn_cache_store_root(st), e.id, name);
+    rn_cache_entry_clear(&e);
+    return p;
+}
+
+static int restore_into(const char *key, const char *version, const char *dest) {
+    const char *scopes[] = {"s"};
+    const char *keys[] = {key};
+    rn_cache_entry e;
+    assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, version, &e), 1);
+    char *err = NULL;
+    int r = rn_cache_restore(st, &e, dest, &err);
+    free(err);
+    rn_cache_entry_clear(&e);
+    return r;
+}
+
+static void test_corrupt_is_a_miss(void **state) {
+    (void)state;
+    put("ws/co/a", "aaaaaaaaaaaaaaaa");
+    put("ws/co/b", "bbbbbbbbbbbbbbbb");
+    save_ok("s", "trunc", "v", "co");
+    save_ok("s", "badman", "v", "co");
+    char *dest = P("dest-corrupt");
+    mkdir(dest, 0755);
+    /* a truncated file of the unpacked copy */
+    char *blob = entry_file("trunc", "v", "tree/1");
+    chmod(blob, 0644);
+    assert_int_equal(truncate(blob, 3), 0);
+    assert_int_equal(restore_into("trunc", "v", dest), 1);
+    free(blob);
+    /* a manifest that does not match its checksum */
+    char *man = entry_file("badman", "v", "manifest.json");
+    FILE *f = fopen(man, "r+");
+    assert_non_null(f);
+    fputc('[', f);
+    fputc(' ', f);
+    fclose(f);
+    assert_int_equal(restore_into("badman", "v", dest), 1);
+    free(man);
+    /* nothing was written */
+    char *co = rn_xprintf("%s/co", dest);
+    assert_int_equal(access(co, F_OK), -1);
+    free(co);
+
+    /* an archive-only entry (as the cache server stores them) with a flipped byte */
+    char *arch = entry_file("trunc", "v", "archive.tar.zst");
+    char *copy = P("upload.tzst");
+    char *cmd = rn_xprintf("cp '%s' '%s'", arch, copy);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    char *err = NULL;
+    assert_int_equal(rn_cache_put_archive(st, "s", "arch-only", "v", copy, &err), 0);
+    assert_int_equal(access(copy, F_OK), -1); /* moved in */
+    assert_int_equal(restore_into("arch-only", "v", dest), 0);
+    char *got = rn_xprintf("%s/co/b", dest);
+    size_t len;
+    char *text = rn_read_file(got, &len);
+    assert_string_equal(text, "bbbbbbbbbbbbbbbb");
+    free(text);
+    rm_rf(dest);
+    mkdir(dest, 0755);
+    char *a2 = entry_file("arch-only", "v", "archive.tar.zst");
+    chmod(a2, 0644);
+    f = fopen(a2, "r+");
+    fseek(f, 40, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 40, SEEK_SET);
+    fputc(c ^ 0xff, f);
+    fclose(f);
+    assert_int_equal(restore_into("arch-only", "v", dest), 1);
+    assert_int_equal(access(got, F_OK), -1);
+    /* truncated archive */
+    assert_int_equal(truncate(a2, 20), 0);
+    assert_int_equal(restore_into("arch-only", "v", dest), 1);
+    free(got);
+    free(a2);
+    free(arch);
+    free(copy);
+    free(dest);
+}
+
+static void test_concurrent_save_same_key(void **state) {
+    (void)state;
+    char payload[200000];
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof payload; i++)
+            payload[i] = (char)('a' + (i + (size_t)round) % 26);
+        put_mode("ws/cc/data", payload, sizeof payload, 0644);
+        char *key = rn_xprintf("conc-%d", round);
+        pid_t pids[2];
+        for (int k = 0; k < 2; k++) {
+            pids[k] = fork();
+            assert_true(pids[k] >= 0);
+            if (pids[k] == 0) {
+                char *err = NULL;
+                char *abs = rn_xprintf("%s/cc", ws);
+                const char *items[] = {abs};
+                int r = rn_cache_save(st, "s", key, "v", ws, items, 1, &err);
+                _exit(r < 0 ? 3 : r);
+            }
+        }
+        int codes[2];
+        for (int k = 0; k < 2; k++) {
+            int status;
+            assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+            assert_true(WIFEXITED(status));
+            codes[k] = WEXITSTATUS(status);
+        }
+        /* exactly one wins; the other finds the key taken */
+        assert_int_equal(codes[0] + codes[1], 1);
+        char *dest = P("dest-conc");
+        mkdir(dest, 0755);
+        assert_int_equal(restore_into(key, "v", dest), 0);
+        char *got = rn_xprintf("%s/cc/data", dest);
+        size_t len;
+        char *text = rn_read_file(got, &len);
+        assert_int_equal(len, sizeof payload);
+        assert_memory_equal(text, payload, sizeof payload);
+        free(text);
+        free(got);
+        rm_rf(dest);
+        free(dest);
+        free(key);
+    }
+    /* no leftovers in tmp */
+    char *tmp = rn_xprintf("%s/tmp", rn_cache_store_root(st));
+    DIR *d = opendir(tmp);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(n, 0);
+    free(tmp);
+}
+
+static void test_lru_eviction(void **state) {
+    (void)state;
+    char *sr = P("store-lru");
+    char *err = NULL;
+    /* each entry holds ~60 KB of files plus its archive; the cap fits two */
+    rn_cache_store *small = rn_cache_store_open(sr, 250 * 1024, &err);
+    assert_non_null(small);
+    char buf[60000];
+    unsigned x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245 + 12345;
+        buf[i] = (char)(x >> 16);
+    }
+    put_mode("ws/lru/f", buf, sizeof buf, 0644);
+    char *abs = P("ws/lru");
+    const char *items[] = {abs};
+    const char *scopes[] = {"s"};
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    assert_int_equal(rn_cache_save(small, "s", "lru-1", "v", ws, items, 1, &err), 0);
+    nanosleep(&ts, NULL);
+    assert_int_equal(rn_cache_save(small, "s", "lru-2", "v", ws, items, 1, &err), 0);
+    nanosleep(&ts, NULL);
+    /* using lru-1 makes lru-2 the least recently used */
+    const char *k1[] = {"lru-1"};
+    rn_cache_entry e;
+    assert_int_equal(rn_cache_lookup(small, scopes, 1, k1, 1, "v", &e), 1);
+    char *dest = P("dest-lru");
+    mkdir(dest, 0755);
+    assert_int_equal(rn_cache_restore(small, &e, dest, &err), 0);
+    rn_cache_entry_clear(&e);
+    nanosleep(&ts, NULL);
+    assert_int_equal(rn_cache_save(small, "s", "lru-3", "v", ws, items, 1, &err), 0);
+    rn_cache_entry *all;
+    size_t n;
+    assert_int_equal(rn_cache_list(small, &all, &n), 0);
+    assert_int_equal(n, 2);
+    bool has1 = false, has3 = false;
+    for (size_t i = 0; i < n; i++) {
+        has1 |= !strcmp(all[i].key, "lru-1");
+        has3 |= !strcmp(all[i].key, "lru-3");
+    }
+    assert_true(has1 && has3);
+    rn_cache_entries_free(all, n);
+    /* prune to zero removes everything; rm removes by key */
+    long long freed = 0;
+    assert_int_equal(rn_cache_remove(small, "lru-3"), 1);
+    assert_int_equal(rn_cache_remove(small, "lru-3"), 0);
+    assert_int_equal(rn_cache_prune(small, 0, &freed), 1);
+    assert_true(freed > 60000);
+    assert_int_equal(rn_cache_list(small, &all, &n), 0);
+    assert_int_equal(n, 0);
+    free(all);
+    rn_cache_store_close(small);
+    free(abs);
+    free(sr);
+    free(dest);
+}
+
+static void test_parse_size(void **state) {
+    (void)state;
+    assert_int_equal(rn_cache_parse_size("42"), 42);
+    assert_int_equal(rn_cache_parse_size("2k"), 2048);
+    assert_int_equal(rn_cache_parse_size("500M"), 500LL * 1024 * 1024);
+    assert_int_equal(rn_cache_parse_size("10GiB"), 10LL * 1024 * 1024 * 1024);
+    assert_int_equal(rn_cache_parse_size("1.5G"), 1536LL * 1024 * 1024);
+    assert_int_equal(rn_cache_parse_size("12X"), -1);
+    assert_int_equal(rn_cache_parse_size(""), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_version_matches_toolkit),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_restore_keys_newest_first),
+        cmocka_unit_test(test_scopes),
+        cmocka_unit_test(test_existing_key_is_immutable),
+        cmocka_unit_test(test_corrupt_is_a_miss),
+        cmocka_unit_test(test_concurrent_save_same_key),
+        cmocka_unit_test(test_lru_eviction),
+        cmocka_unit_test(test_parse_size),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
