@@ -3,6 +3,7 @@
 #include "actions/step.h"
 #include "actions/cache_action.h" /* actions/cache, setup-java: caching engineer */
 #include "actions/setup_java.h"
+#include "actions/verify.h" /* runnel/verify: verify engineer */
 
 #include <string.h>
 #include <strings.h>
@@ -34,6 +35,7 @@ static const struct {
     {"actions/cache/restore", rn_cache_action},
     {"actions/cache/save", rn_cache_action},
     {"actions/setup-java", rn_setup_java_action},
+    {"runnel/verify", rn_verify_builtin},
 };
 
 rn_builtin_fn rn_step_builtin(const char *uses) {

@@ -10,6 +10,7 @@ int rn_cmd_validate(int argc, char **argv);
 int rn_cmd_list(int argc, char **argv);
 int rn_cmd_graph(int argc, char **argv);
 int rn_cmd_coverage(int argc, char **argv);
+int rn_cmd_verify(int argc, char **argv); /* runner/cmd_verify.c */
 
 /* Shared by list and graph (runner/cmd_list.c): parses [FILE|DIR] [EVENT] from argv[first..],
  * loads and plans every workflow (printing diagnostics, exit 2, when any is bad) and calls

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"run", rn_cmd_run, "run workflows on this machine with GitHub's semantics"},
     {"eval", rn_cmd_eval, "evaluate ${{ }} expressions (one, or --jsonl from stdin)"},
     {"coverage", rn_cmd_coverage, "gate JaCoCo, Cobertura or LCOV coverage on a minimum"},
+    {"verify", rn_cmd_verify, "smoke-test a deployment with HTTP and script probes"},
     {"cache", rn_cmd_cache, "list, remove and prune the local actions/cache store"},
     {"sandbox", rn_cmd_sandbox, "run a command in a container (sandbox exec -- CMD)"},
 };
