@@ -2,9 +2,9 @@
 # server (libcurl, shaped like @actions/cache's requests) and `runnel cache`.
 rn_unit_test(unit_hashfiles ${CMAKE_SOURCE_DIR}/tests/unit/test_hashfiles.c)
 rn_unit_test(unit_cache_store ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_store.c)
-#rn_unit_test(unit_cache_action ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_action.c)
-#rn_unit_test(unit_cache_server ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_server.c)
-#rn_unit_test(unit_setup_java ${CMAKE_SOURCE_DIR}/tests/unit/test_setup_java.c)
-#set_tests_properties(unit_cache_action PROPERTIES ENVIRONMENT "RUNNEL_BIN=$<TARGET_FILE:runnel>")
+rn_unit_test(unit_cache_action ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_action.c)
+rn_unit_test(unit_cache_server ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_server.c)
+rn_unit_test(unit_setup_java ${CMAKE_SOURCE_DIR}/tests/unit/test_setup_java.c)
+set_tests_properties(unit_cache_action PROPERTIES ENVIRONMENT "RUNNEL_BIN=$<TARGET_FILE:runnel>")
 add_test(NAME cache_cli COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cache/cli.sh $<TARGET_FILE:runnel>)
 set_tests_properties(cache_cli PROPERTIES LABELS cache)
