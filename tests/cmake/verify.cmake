@@ -12,3 +12,8 @@ target_compile_definitions(unit_verify PRIVATE RUNNEL_BIN="$<TARGET_FILE:runnel>
                                                RN_VERIFY_FIXTURES="${RN_VERIFY_DIR}")
 add_dependencies(unit_verify runnel)
 set_tests_properties(unit_verify PROPERTIES LABELS "unit;verify" TIMEOUT 120)
+
+rn_unit_test(unit_policy ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_policy.c)
+target_compile_definitions(unit_policy PRIVATE RN_VERIFY_FIXTURES="${RN_VERIFY_DIR}"
+                                               RN_COV_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/coverage")
+set_tests_properties(unit_policy PROPERTIES LABELS "unit;verify")
