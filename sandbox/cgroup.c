@@ -343,12 +343,19 @@ static bool is_zombie(pid_t pid) {
     return z;
 }
 
-int rn_cgroup_kill(const rn_cgroup *cg, pid_t spare) {
+static bool is_spared(pid_t pid, const pid_t *spare, int n) {
+    for (int i = 0; i < n; i++)
+        if (spare[i] == pid)
+            return true;
+    return false;
+}
+
+int rn_cgroup_kill(const rn_cgroup *cg, const pid_t *spare, int n_spare) {
     if (!cg || cg->n == 0)
         return 0;
     const cg_dir *fz = dir_for(cg, R_FREEZER);
     const cg_dir *d = fz ? fz : &cg->dirs[0];
-    if (cg->v2 && !spare && write_file(d->path, "cgroup.kill", "1") == 0) {
+    if (cg->v2 && n_spare == 0 && write_file(d->path, "cgroup.kill", "1") == 0) {
         /* The kernel kills every member atomically; wait until they are gone. */
     }
     int sent = 0;
@@ -356,14 +363,23 @@ int rn_cgroup_kill(const rn_cgroup *cg, pid_t spare) {
     long deadline = now_ms() + KILL_DEADLINE_MS;
     for (;;) {
         /* Freezing first means a fork bomb cannot create pids faster than we kill them. */
-        if (fz)
-            write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
-                       cg->v2 ? "1" : "FROZEN");
         int n;
         pid_t *v = list_procs(d, &n);
         int live = 0;
+        for (int i = 0; i < n; i++)
+            live += !is_spared(v[i], spare, n_spare) && !is_zombie(v[i]);
+        if (live == 0) {
+            free(v);
+            break;
+        }
+        free(v);
+        if (fz)
+            write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
+                       cg->v2 ? "1" : "FROZEN");
+        v = list_procs(d, &n);
+        live = 0;
         for (int i = 0; i < n; i++) {
-            if (v[i] == spare || is_zombie(v[i]))
+            if (is_spared(v[i], spare, n_spare) || is_zombie(v[i]))
                 continue;
             live++;
             if (kill(v[i], SIGKILL) == 0 && first)
@@ -374,7 +390,7 @@ int rn_cgroup_kill(const rn_cgroup *cg, pid_t spare) {
             write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
                        cg->v2 ? "0" : "THAWED");
         first = false;
-        if (live == 0 || now_ms() > deadline)
+        if (now_ms() > deadline)
             break;
         sleep_ms(2);
     }
@@ -401,7 +417,7 @@ const char *rn_cgroup_version(const rn_cgroup *cg) {
 void rn_cgroup_destroy(rn_cgroup *cg) {
     if (!cg)
         return;
-    rn_cgroup_kill(cg, 0);
+    rn_cgroup_kill(cg, NULL, 0);
     for (int i = 0; i < cg->n; i++) {
         close(cg->dirs[i].procs_fd);
         /* Dying processes leave the cgroup shortly after SIGKILL; rmdir fails with EBUSY until

@@ -30,9 +30,10 @@ rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **
                             char **err);
 /* Moves the calling process (pid 0) or pid into every hierarchy. 0 or -1 with errno set. */
 int rn_cgroup_join(const rn_cgroup *cg, pid_t pid);
-/* SIGKILLs every process in the cgroup except `spare` (0 = none) until none is left (bounded).
+/* SIGKILLs every process in the cgroup except the n_spare pids in spare until none is left
+ * (bounded; frozen first so nothing forks meanwhile).
  * Returns how many processes were running when called. */
-int rn_cgroup_kill(const rn_cgroup *cg, pid_t spare);
+int rn_cgroup_kill(const rn_cgroup *cg, const pid_t *spare, int n_spare);
 int rn_cgroup_nprocs(const rn_cgroup *cg); /* -1 if unknown */
 uint64_t rn_cgroup_oom_kills(const rn_cgroup *cg);
 const char *rn_cgroup_version(const rn_cgroup *cg); /* "v1" or "v2" */

@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -43,6 +45,7 @@
 #endif
 
 #define MAX_NS 7
+#define MAX_REQUEST (64 * 1024 * 1024) /* argv + env of one step */
 
 /* Docker's default capability set. */
 static const int default_caps[] = {
@@ -54,9 +57,10 @@ static const int default_caps[] = {
 
 struct rn_container {
     pid_t init_pid;
-    int lifeline; /* write end; the init exits when it closes */
-    int ns_fd[MAX_NS];
-    int n_ns;
+    int lifeline;         /* write end; the init exits when it closes */
+    pid_t zygote_pid;     /* helper in the container's cgroup and namespaces that clones steps */
+    int sock;             /* request socket to the helper */
+    pthread_mutex_t lock; /* one request at a time on sock */
     rn_cgroup *cg;
     char *state_dir;
     char **env; /* base environment, NULL-terminated */
@@ -85,7 +89,38 @@ static void put_msg(int fd, int kind, int val) {
 typedef struct init_args {
     rn_mount_plan plan;
     int go_r, report_w, life_r;
+    unsigned long flags; /* namespaces of the init */
+    int sock;            /* helper end of the request socket */
+    bool userns, own_net;
 } init_args;
+
+static int read_full(int fd, void *buf, size_t n) {
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
 
 /* Closes every descriptor except those in keep[] (async-signal-safe). */
 static void close_all_but(const int *keep, int n) {
@@ -213,9 +248,31 @@ static void free_strv(char **v) {
     free(v);
 }
 
+/* The filter is the same for every container and costs ~10 ms to compile: built once per
+ * process and shared (never freed; containers point at it). */
+static pthread_once_t seccomp_once = PTHREAD_ONCE_INIT;
+static struct sock_fprog seccomp_prog;
+static char *seccomp_err;
+
+static void build_seccomp(void) {
+    if (rn_seccomp_build(&seccomp_prog, &seccomp_err) != 0)
+        seccomp_prog.filter = NULL;
+}
+
+static int shared_seccomp(struct sock_fprog *out, char **err) {
+    pthread_once(&seccomp_once, build_seccomp);
+    if (!seccomp_prog.filter) {
+        *err = rn_xstrdup(seccomp_err ? seccomp_err : "seccomp: cannot build the filter");
+        return -1;
+    }
+    *out = seccomp_prog;
+    return 0;
+}
+
 static void free_container(rn_container *c) {
-    for (int i = 0; i < c->n_ns; i++)
-        close(c->ns_fd[i]);
+    if (c->sock >= 0)
+        close(c->sock);
+    pthread_mutex_destroy(&c->lock);
     if (c->lifeline >= 0)
         close(c->lifeline);
     rn_cgroup_destroy(c->cg);
@@ -223,10 +280,12 @@ static void free_container(rn_container *c) {
         rn_remove_tree(c->state_dir);
     free(c->state_dir);
     free_strv(c->env);
-    rn_seccomp_free(&c->seccomp);
     free(c->warnings);
     free(c);
 }
+
+static _Noreturn void zygote_main(rn_container *c, const init_args *a);
+static void reap_helpers(rn_container *c);
 
 rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     *err = NULL;
@@ -256,6 +315,9 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     rn_container *c = rn_xcalloc(1, sizeof *c);
     c->lifeline = -1;
     c->init_pid = -1;
+    c->zygote_pid = -1;
+    c->sock = -1;
+    pthread_mutex_init(&c->lock, NULL);
     c->harden = !o->no_hardening;
     c->uid = o->uid;
     c->gid = o->gid;
@@ -335,7 +397,7 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
                              o->hostname ? o->hostname : "runnel",
                              userns,
                              o->net != RN_NET_HOST};
-    int go[2] = {-1, -1}, rep[2] = {-1, -1}, life[2] = {-1, -1};
+    int go[2] = {-1, -1}, rep[2] = {-1, -1}, life[2] = {-1, -1}, zs[2] = {-1, -1};
     char *warn = NULL;
     rn_cgroup_limits lim = {o->memory_bytes, o->pids_max, o->cpu_shares, o->cpu_millis};
     char *cgname = rn_xprintf("runnel-%s", strrchr(tmpl, '/') + 1);
@@ -350,34 +412,52 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     } else {
         c->warnings = warn;
     }
-    if (c->harden && rn_seccomp_build(&c->seccomp, err) != 0)
+    if (c->harden && shared_seccomp(&c->seccomp, err) != 0)
         goto fail;
     if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0 || pipe2(life, O_CLOEXEC) != 0) {
         *err = rn_xprintf("pipe: %s", strerror(errno));
         goto fail;
     }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, zs) != 0) {
+        *err = rn_xprintf("socketpair: %s", strerror(errno));
+        goto fail;
+    }
     a.go_r = go[0];
     a.report_w = rep[1];
     a.life_r = life[0];
-    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    a.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (o->net != RN_NET_HOST)
-        flags |= CLONE_NEWNET;
+        a.flags |= CLONE_NEWNET;
     if (userns)
-        flags |= CLONE_NEWUSER;
-    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
-    if (pid == 0)
-        init_main(&a);
-    if (pid < 0) {
-        *err = rn_xprintf("clone (new namespaces): %s", strerror(errno));
+        a.flags |= CLONE_NEWUSER;
+    a.sock = zs[1];
+    a.userns = userns;
+    a.own_net = o->net != RN_NET_HOST;
+    pid_t zpid = fork();
+    if (zpid == 0)
+        zygote_main(c, &a);
+    if (zpid < 0) {
+        *err = rn_xprintf("fork: %s", strerror(errno));
         goto fail;
     }
-    c->init_pid = pid;
+    c->zygote_pid = zpid;
+    close(zs[1]);
+    zs[1] = -1;
+    c->sock = zs[0];
+    zs[0] = -1;
     close(go[0]);
     close(rep[1]);
     close(life[0]);
     go[0] = rep[1] = life[0] = -1;
     c->lifeline = life[1];
     life[1] = -1;
+    int zinfo[2]; /* init pid (or -1), errno */
+    if (read_full(c->sock, zinfo, sizeof zinfo) != 0 || zinfo[0] <= 0) {
+        *err = rn_xprintf("container: cannot start the init process: %s",
+                          strerror(zinfo[0] <= 0 ? zinfo[1] : EPIPE));
+        goto fail;
+    }
+    pid_t pid = c->init_pid = zinfo[0];
     if (userns) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
@@ -393,10 +473,6 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
             *err = rn_xprintf("user namespace id map: %s", strerror(errno));
             goto fail;
         }
-    }
-    if (c->cg && rn_cgroup_join(c->cg, pid) != 0) {
-        *err = rn_xprintf("cgroup: cannot add the container init: %s", strerror(errno));
-        goto fail;
     }
     if (write(go[1], "g", 1) != 1) {
         *err = rn_xprintf("container init: %s", strerror(errno));
@@ -414,25 +490,12 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
                    : rn_xstrdup("container setup: the init process died");
         goto fail;
     }
-    /* Namespaces every spawn enters; user first (it grants the rights to enter the others). */
-    const char *ns[] = {userns ? "user" : NULL,
-                        "mnt",
-                        "pid",
-                        o->net != RN_NET_HOST ? "net" : NULL,
-                        "ipc",
-                        "uts",
-                        "cgroup"};
-    for (int i = 0; i < MAX_NS; i++) {
-        if (!ns[i])
-            continue;
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns[i]);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            *err = rn_xprintf("%s: %s", path, strerror(errno));
-            goto fail;
-        }
-        c->ns_fd[c->n_ns++] = fd;
+    /* The init is ready: the helper enters its namespaces and starts serving. */
+    int zerr = 0;
+    if (send(c->sock, "r", 1, MSG_NOSIGNAL) != 1 || read_full(c->sock, &zerr, sizeof zerr) != 0 ||
+        zerr != 0) {
+        *err = rn_xprintf("container: entering the namespaces: %s", strerror(zerr ? zerr : EPIPE));
+        goto fail;
     }
     close(go[1]);
     close(rep[0]);
@@ -451,11 +514,10 @@ fail:
             close(rep[i]);
         if (life[i] >= 0)
             close(life[i]);
+        if (zs[i] >= 0)
+            close(zs[i]);
     }
-    if (c->init_pid > 0) {
-        kill(c->init_pid, SIGKILL);
-        waitpid(c->init_pid, NULL, 0);
-    }
+    reap_helpers(c);
     free(upper);
     free(work);
     free(rootdir);
@@ -466,20 +528,35 @@ fail:
 }
 
 int rn_container_kill_all(rn_container *c) {
-    return c ? rn_cgroup_kill(c->cg, c->init_pid) : 0;
+    if (!c)
+        return 0;
+    pid_t spare[2] = {c->init_pid, c->zygote_pid};
+    return rn_cgroup_kill(c->cg, spare, 2);
+}
+
+/* Ends the helper and the init (which tears down the pid namespace and everything in it). */
+static void reap_helpers(rn_container *c) {
+    if (c->sock >= 0) {
+        close(c->sock);
+        c->sock = -1;
+    }
+    pid_t pids[2] = {c->zygote_pid, c->init_pid};
+    for (int i = 0; i < 2; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGKILL);
+    for (int i = 0; i < 2; i++)
+        if (pids[i] > 0)
+            while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+                ;
+    c->zygote_pid = c->init_pid = -1;
 }
 
 void rn_container_destroy(rn_container *c) {
     if (!c)
         return;
-    /* Freeze-and-kill through the cgroup catches processes that left every session and process
-     * group; killing the init then tears down the pid namespace for anything outside it. */
-    rn_cgroup_kill(c->cg, 0);
-    if (c->init_pid > 0) {
-        kill(c->init_pid, SIGKILL);
-        while (waitpid(c->init_pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    }
+    reap_helpers(c);
+    /* Anything still in the cgroup (nothing should be: every step lives in the pid namespace)
+     * is frozen and killed by rn_cgroup_destroy(). */
     free_container(c);
 }
 
@@ -488,7 +565,8 @@ pid_t rn_container_init_pid(const rn_container *c) {
 }
 
 int rn_container_nprocs(const rn_container *c) {
-    return rn_cgroup_nprocs(c->cg);
+    int n = rn_cgroup_nprocs(c->cg);
+    return n > 0 && c->zygote_pid > 0 ? n - 1 : n; /* the helper is runnel's, not the job's */
 }
 
 uint64_t rn_container_oom_kills(const rn_container *c) {
@@ -622,6 +700,12 @@ static _Noreturn void step_main(const rn_container *c, int rep, const char *cons
         put_msg(rep, MSG_CWD, errno);
         _exit(127);
     }
+    int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); /* the helper's -1000 */
+    if (adj >= 0) {
+        if (write(adj, "0", 1) != 1) {
+        }
+        close(adj);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -662,79 +746,214 @@ static _Noreturn void step_main(const rn_container *c, int rep, const char *cons
     _exit(127);
 }
 
+typedef struct req_hdr {
+    uint32_t len, nargv, nenv, has_cwd;
+} req_hdr;
+
+typedef struct req_reply {
+    int pid, kind, err;
+} req_reply;
+
+/* Splits n NUL-terminated strings off *p (bounded by end) into a NULL-terminated vector. */
+static char **take_strings(char **p, const char *end, uint32_t n) {
+    char **v = rn_xcalloc((size_t)n + 1, sizeof *v);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = strnlen(*p, (size_t)(end - *p));
+        if (*p + len >= end) {
+            free(v);
+            return NULL;
+        }
+        v[i] = *p;
+        *p += len + 1;
+    }
+    return v;
+}
+
+/* One step: clone it as runnel's child (CLONE_PARENT), wait until it exec'd or failed. */
+static req_reply serve_one(rn_container *c, char *body, const req_hdr *h, const int *fds) {
+    req_reply rep = {-1, MSG_SETUP, EINVAL};
+    char *p = body, *end = body + h->len;
+    const char *cwd = NULL;
+    if (h->has_cwd) {
+        char **one = take_strings(&p, end, 1);
+        if (!one)
+            return rep;
+        cwd = one[0];
+        free(one);
+    }
+    char **argv = take_strings(&p, end, h->nargv);
+    char **env = argv ? take_strings(&p, end, h->nenv) : NULL;
+    if (!argv || !env || h->nargv == 0) {
+        free(argv);
+        free(env);
+        return rep;
+    }
+    char **cands = exec_candidates(argv[0], env);
+    int pr[2];
+    if (pipe2(pr, O_CLOEXEC) != 0) {
+        rep.err = errno;
+    } else {
+        pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+        if (pid == 0)
+            step_main(c, pr[1], (const char *const *)argv, env, cands, cwd, fds[0], fds[1], fds[2]);
+        close(pr[1]);
+        if (pid < 0) {
+            rep.err = errno;
+        } else {
+            rep = (req_reply){pid, 0, 0};
+            msg m;
+            if (read_full(pr[0], &m, sizeof m) == 0) {
+                rep.kind = m.kind;
+                rep.err = m.val;
+            }
+        }
+        close(pr[0]);
+    }
+    free_strv(cands);
+    free(argv);
+    free(env);
+    return rep;
+}
+
+/* The helper: a child of runnel in the container's cgroup, then in its namespaces (except that
+ * it stays outside the pid namespace, whose children it creates). Joining a v1 cgroup costs an
+ * RCU grace period per hierarchy, so it is paid once here, not per step. */
+static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
+    if (c->cg && rn_cgroup_join(c->cg, 0) != 0) {
+        int info[2] = {-1, errno};
+        write_full(a->sock, info, sizeof info);
+        _exit(1);
+    }
+    int keep[] = {a->go_r, a->report_w, a->life_r, a->sock};
+    close_all_but(keep, 4);
+    prctl(PR_SET_NAME, "runnel-ctr", 0, 0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Neither the helper nor the init should be what the memory limit's OOM killer picks. */
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "-1000", 5) != 5) { /* needs privilege; best effort */
+        }
+        close(fd);
+    }
+    pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | a->flags | SIGCHLD, NULL, NULL, NULL, 0);
+    if (init == 0) {
+        close(a->sock);
+        init_main(a);
+    }
+    int info[2] = {init, init < 0 ? errno : 0};
+    close(a->go_r);
+    close(a->report_w);
+    close(a->life_r);
+    if (write_full(a->sock, info, sizeof info) != 0 || init < 0)
+        _exit(1);
+    char go;
+    if (read_full(a->sock, &go, 1) != 0) /* the parent gave up */
+        _exit(1);
+    const char *ns[] = {
+        a->userns ? "user" : NULL, "mnt", "pid", a->own_net ? "net" : NULL, "ipc", "uts", "cgroup"};
+    /* Open them all first: once in the mount namespace, /proc is the container's. */
+    int nfd[MAX_NS], e = 0;
+    for (int i = 0; i < MAX_NS; i++) {
+        nfd[i] = -1;
+        if (!ns[i] || e)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)init, ns[i]);
+        if ((nfd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            e = errno;
+    }
+    for (int i = 0; i < MAX_NS; i++) {
+        if (nfd[i] >= 0 && !e && setns(nfd[i], 0) != 0)
+            e = errno;
+        if (nfd[i] >= 0)
+            close(nfd[i]);
+    }
+    if (write_full(a->sock, &e, sizeof e) != 0 || e)
+        _exit(1);
+    for (;;) {
+        req_hdr h;
+        int fds[3] = {-1, -1, -1};
+        char cbuf[CMSG_SPACE(sizeof fds)];
+        struct iovec iov = {&h, sizeof h};
+        struct msghdr mh = {0};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+        ssize_t r = recvmsg(a->sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != (ssize_t)sizeof h || h.len > MAX_REQUEST) /* runnel closed the container */
+            _exit(0);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof fds))
+            memcpy(fds, CMSG_DATA(cm), sizeof fds);
+        char *body = rn_xmalloc((size_t)h.len + 1);
+        if (read_full(a->sock, body, h.len) != 0)
+            _exit(0);
+        req_reply rep = {-1, MSG_SETUP, EBADF};
+        if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0)
+            rep = serve_one(c, body, &h, fds);
+        for (int i = 0; i < 3; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        free(body);
+        if (write_full(a->sock, &rep, sizeof rep) != 0)
+            _exit(0);
+    }
+}
+
 pid_t rn_container_spawn(rn_container *c, const char *const *argv, const char *const *envp,
                          const char *cwd, int fd_in, int fd_out, int fd_err, char **err) {
     *err = NULL;
     char **env = merge_env(c->env, envp);
-    char **cands = exec_candidates(argv[0], env);
-    int rep[2];
-    pid_t step = -1;
-    if (pipe2(rep, O_CLOEXEC) != 0) {
-        *err = rn_xprintf("pipe: %s", strerror(errno));
-        goto out;
-    }
-    pid_t mid = fork();
-    if (mid == 0) {
-        close(rep[0]);
-        if (c->cg && rn_cgroup_join(c->cg, 0) != 0) {
-            put_msg(rep[1], MSG_SETUP, errno);
-            _exit(1);
-        }
-        for (int i = 0; i < c->n_ns; i++)
-            if (setns(c->ns_fd[i], 0) != 0) {
-                put_msg(rep[1], MSG_SETUP, errno);
-                _exit(1);
-            }
-        /* CLONE_PARENT: the step is runnel's child, not ours. */
-        pid_t p = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
-        if (p == 0)
-            step_main(c, rep[1], argv, env, cands, cwd, fd_in, fd_out, fd_err);
-        if (p < 0) {
-            put_msg(rep[1], MSG_SETUP, errno);
-            _exit(1);
-        }
-        put_msg(rep[1], MSG_PID, p);
-        _exit(0);
-    }
-    close(rep[1]);
-    if (mid < 0) {
-        *err = rn_xprintf("fork: %s", strerror(errno));
-        close(rep[0]);
-        goto out;
-    }
-    msg m;
-    int fail_kind = 0, fail_errno = 0;
-    ssize_t n;
-    while ((n = read(rep[0], &m, sizeof m)) == (ssize_t)sizeof m || (n < 0 && errno == EINTR)) {
-        if (n < 0)
-            continue;
-        if (m.kind == MSG_PID)
-            step = m.val;
-        else if (!fail_kind) {
-            fail_kind = m.kind;
-            fail_errno = m.val;
-        }
-    }
-    close(rep[0]);
-    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    if (fail_kind || step <= 0) {
-        if (step > 0)
-            while (waitpid(step, NULL, 0) < 0 && errno == EINTR)
-                ;
-        if (fail_kind == MSG_EXEC)
-            *err = rn_xprintf("%s: %s", argv[0], strerror(fail_errno));
-        else if (fail_kind == MSG_CWD)
-            *err = rn_xprintf("%s: %s", cwd ? cwd : "/", strerror(fail_errno));
-        else if (fail_kind == MSG_PRIV)
-            *err = rn_xprintf("%s: dropping privileges: %s", argv[0], strerror(fail_errno));
-        else
-            *err = rn_xprintf("%s: entering the container: %s", argv[0],
-                              fail_kind ? strerror(fail_errno) : "the helper process died");
-        step = -1;
-    }
-out:
+    rn_sb body = RN_SB_INIT;
+    req_hdr h = {0, 0, 0, cwd != NULL};
+    if (cwd)
+        rn_sb_append(&body, cwd, strlen(cwd) + 1);
+    for (; argv[h.nargv]; h.nargv++)
+        rn_sb_append(&body, argv[h.nargv], strlen(argv[h.nargv]) + 1);
+    for (; env[h.nenv]; h.nenv++)
+        rn_sb_append(&body, env[h.nenv], strlen(env[h.nenv]) + 1);
     free(env); /* the strings belong to c->env and envp */
-    free_strv(cands);
-    return step;
+    h.len = (uint32_t)body.len;
+    int fds[3] = {fd_in, fd_out, fd_err};
+    char cbuf[CMSG_SPACE(sizeof fds)];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {&h, sizeof h};
+    struct msghdr mh = {0};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(cm), fds, sizeof fds);
+    req_reply rep = {-1, MSG_SETUP, EPIPE};
+    pthread_mutex_lock(&c->lock);
+    ssize_t sent;
+    while ((sent = sendmsg(c->sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    if (sent == (ssize_t)sizeof h && write_full(c->sock, body.data ? body.data : "", body.len) == 0)
+        read_full(c->sock, &rep, sizeof rep);
+    pthread_mutex_unlock(&c->lock);
+    rn_sb_free(&body);
+    if (rep.kind == 0 && rep.pid > 0)
+        return rep.pid;
+    if (rep.pid > 0) /* started, then failed before exec: it is our child to reap */
+        while (waitpid(rep.pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    if (rep.kind == MSG_EXEC)
+        *err = rn_xprintf("%s: %s", argv[0], strerror(rep.err));
+    else if (rep.kind == MSG_CWD)
+        *err = rn_xprintf("%s: %s", cwd ? cwd : "/", strerror(rep.err));
+    else if (rep.kind == MSG_PRIV)
+        *err = rn_xprintf("%s: dropping privileges: %s", argv[0], strerror(rep.err));
+    else
+        *err = rn_xprintf("%s: entering the container: %s", argv[0], strerror(rep.err));
+    return -1;
 }

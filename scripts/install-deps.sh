@@ -12,6 +12,8 @@ PKGS=(
   openjdk-17-jdk-headless maven junit4 libjacoco-java ant curl
   libmaven-clean-plugin-java libmaven-resources-plugin-java libmaven-compiler-plugin-java
   libsurefire-java libmaven-jar-plugin-java libmaven-antrun-plugin-java
+  # containers (tests/sandbox security tests; bubblewrap is only bench/container_bench's baseline)
+  busybox-static bubblewrap
 )
 missing=()
 for p in "${PKGS[@]}"; do

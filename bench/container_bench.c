@@ -1,0 +1,157 @@
+/* bench/container_bench: container start-to-exit against bubblewrap, and per-step overhead in
+ * one container against the host, in the same invocation.
+ *
+ *   container_bench RUNNEL [ITERATIONS] [STEPS]
+ *
+ * 1. start-to-exit of /bin/true on the same busybox-static rootfs (built in a temp dir):
+ *    `runnel sandbox exec --rootfs R --net none -- /bin/true` against
+ *    `bwrap --unshare-all --ro-bind R / --proc /proc --dev /dev /bin/true`, interleaved, both
+ *    started as processes through the same rn_proc_run(); also the in-process API alone
+ *    (rn_container_create + one step + rn_container_destroy), which is what a job pays.
+ * 2. STEPS steps of `true` in one container against the same steps on the host (rn_proc_run
+ *    with and without .container), interleaved; per-step medians and their difference. */
+#include "common/arena.h"
+#include "sandbox/container.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char *const host_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+
+/* Wall time of one process run to completion, or -1 if it failed. */
+static double timed(const char *const *argv, rn_container *c) {
+    rn_proc_opts o = {0};
+    o.argv = argv;
+    o.envp = host_env;
+    o.container = c;
+    rn_proc_result r;
+    char *err = NULL;
+    double t0 = now_ms();
+    if (rn_proc_run(&o, &r, NULL, NULL, &err) != 0) {
+        fprintf(stderr, "container_bench: %s: %s\n", argv[0], err);
+        free(err);
+        return -1;
+    }
+    double t = now_ms() - t0;
+    return r.status == RN_PROC_EXITED && r.exit_code == 0 ? t : -1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: container_bench RUNNEL [ITERATIONS] [STEPS]\n");
+        return 2;
+    }
+    const char *runnel = argv[1];
+    int iters = argc > 2 ? atoi(argv[2]) : 30;
+    int steps = argc > 3 ? atoi(argv[3]) : 100;
+    char dir[] = "/var/tmp/runnel-bench.XXXXXX";
+    if (!mkdtemp(dir) || access("/bin/busybox", X_OK) != 0 || access("/usr/bin/bwrap", X_OK)) {
+        fprintf(stderr, "container_bench: needs /bin/busybox (busybox-static) and /usr/bin/bwrap "
+                        "(bubblewrap)\n");
+        return 77;
+    }
+    char *cmd = rn_xprintf("mkdir -p %s/rootfs/bin %s/rootfs/proc %s/rootfs/dev %s/rootfs/tmp "
+                           "&& cp /bin/busybox %s/rootfs/bin/ && for a in $(/bin/busybox --list);"
+                           " do [ $a = busybox ] || ln -s busybox %s/rootfs/bin/$a; done",
+                           dir, dir, dir, dir, dir, dir);
+    if (system(cmd) != 0)
+        return 1;
+    free(cmd);
+    char *rootfs = rn_xprintf("%s/rootfs", dir);
+
+    const char *rn_argv[] = {runnel,  "sandbox", "exec", "--rootfs",  rootfs,
+                             "--net", "none",    "--",   "/bin/true", NULL};
+    const char *bw_argv[] = {
+        "/usr/bin/bwrap", "--unshare-all", "--ro-bind", rootfs,      "/", "--proc",
+        "/proc",          "--dev",         "/dev",      "/bin/true", NULL};
+    double *rn = rn_xcalloc((size_t)iters, sizeof *rn), *bw = rn_xcalloc((size_t)iters, sizeof *bw),
+           *api = rn_xcalloc((size_t)iters, sizeof *api);
+    const char *lowers[] = {rootfs};
+    rn_container_opts co = {0};
+    co.lowers = lowers;
+    co.n_lowers = 1;
+    co.net = RN_NET_NONE;
+    co.env = host_env;
+    const char *true_argv[] = {"/bin/true", NULL};
+    for (int i = 0; i < iters; i++) {
+        rn[i] = timed(rn_argv, NULL);
+        bw[i] = timed(bw_argv, NULL);
+        char *err = NULL;
+        double t0 = now_ms();
+        rn_container *c = rn_container_create(&co, &err);
+        if (!c) {
+            fprintf(stderr, "container_bench: %s\n", err);
+            return 1;
+        }
+        timed(true_argv, c);
+        rn_container_destroy(c);
+        api[i] = now_ms() - t0;
+        if (rn[i] < 0 || bw[i] < 0) {
+            fprintf(stderr, "container_bench: a run failed (runnel %.1f, bwrap %.1f)\n", rn[i],
+                    bw[i]);
+            return 1;
+        }
+    }
+    double m_rn = median(rn, iters), m_bw = median(bw, iters), m_api = median(api, iters);
+    printf("start-to-exit of /bin/true, median of %d:\n", iters);
+    printf("  bwrap --unshare-all          %8.2f ms\n", m_bw);
+    printf("  runnel sandbox exec          %8.2f ms   ratio runnel/bwrap %.2f\n", m_rn,
+           m_rn / m_bw);
+    printf("  runnel API (create+run+destroy, in-process) %8.2f ms   ratio %.2f\n", m_api,
+           m_api / m_bw);
+
+    char *err = NULL;
+    rn_container *c = rn_container_create(&co, &err);
+    if (!c) {
+        fprintf(stderr, "container_bench: %s\n", err);
+        return 1;
+    }
+    const char *host_true[] = {"true", NULL};
+    double *in_c = rn_xcalloc((size_t)steps, sizeof *in_c),
+           *on_h = rn_xcalloc((size_t)steps, sizeof *on_h);
+    double tot_c = 0, tot_h = 0;
+    for (int i = 0; i < steps; i++) {
+        tot_c += in_c[i] = timed(true_argv, c);
+        tot_h += on_h[i] = timed(host_true, NULL);
+        if (in_c[i] < 0 || on_h[i] < 0) {
+            fprintf(stderr, "container_bench: a step failed\n");
+            return 1;
+        }
+    }
+    rn_container_destroy(c);
+    double m_c = median(in_c, steps), m_h = median(on_h, steps);
+    printf("%d steps of `true`, per step (median):\n", steps);
+    printf("  host                         %8.2f ms   (total %.0f ms)\n", m_h, tot_h);
+    printf("  in one container             %8.2f ms   (total %.0f ms)\n", m_c, tot_c);
+    printf("  overhead per step            %8.2f ms   ratio %.2f\n", m_c - m_h, m_c / m_h);
+    cmd = rn_xprintf("rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "container_bench: could not remove %s\n", dir);
+    free(cmd);
+    free(rootfs);
+    free(rn);
+    free(bw);
+    free(api);
+    free(in_c);
+    free(on_h);
+    return 0;
+}
