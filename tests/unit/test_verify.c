@@ -579,6 +579,20 @@ static int rm_tmp(void **state) {
     return rc;
 }
 
+static int mk_tmp_reset(void **state) {
+    reset(state);
+    return mk_tmp(state);
+}
+
+static void put_file(const char *name, const char *text) {
+    char *p = rn_xprintf("%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
 static bool exists(const char *dir, const char *name) {
     char *p = rn_xprintf("%s/%s", dir, name);
     struct stat st;
@@ -716,7 +730,7 @@ static rn_step_status builtin(json_t *with, json_t *outputs, sink_cap *c) {
     rn_job_init(&j);
     j.sink.log = sink_log;
     j.sink.ud = c;
-    j.base_env = json_pack("{s:s}", "PATH", "/usr/bin:/bin");
+    json_object_set_new(j.base_env, "PATH", json_string("/usr/bin:/bin"));
     j.paths.workspace = tmpdir;
     json_object_set_new(j.env, "MARK", json_string("from-env"));
     rn_builtin_fn fn = rn_step_builtin("Runnel/Verify@v1");
@@ -785,6 +799,146 @@ static void test_builtin(void **state) {
     free(bad);
 }
 
+/* ---- runnel verify ---- */
+
+typedef struct cli_out {
+    int rc;
+    char *out, *err;
+} cli_out;
+
+static cli_out cli(const char *const *args) {
+    const char *argv[32] = {RUNNEL_BIN, "verify"};
+    size_t n = 2;
+    for (; *args; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    rn_proc_opts o = {0};
+    o.argv = argv;
+    o.envp = env;
+    o.cwd = tmpdir;
+    o.stdout_mode = RN_STDIO_PIPE;
+    o.stderr_mode = RN_STDIO_PIPE;
+    o.timeout_ms = 60000;
+    rn_proc_result r;
+    cli_out c = {0};
+    char *err = NULL;
+    if (rn_proc_run(&o, &r, &c.out, &c.err, &err))
+        fail_msg("cannot start runnel: %s", err);
+    c.rc = r.status == RN_PROC_EXITED ? r.exit_code : -1;
+    return c;
+}
+
+static void cli_free(cli_out *c) {
+    free(c->out);
+    free(c->err);
+}
+
+static size_t count_prefix(const char *text, const char *prefix) {
+    size_t n = 0;
+    for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+        n += !strncmp(l, prefix, strlen(prefix));
+        if (!strchr(l, '\n'))
+            break;
+    }
+    return n;
+}
+
+static bool ends_with(const char *s, const char *tail) {
+    size_t a = strlen(s), b = strlen(tail);
+    return a >= b && !strcmp(s + a - b, tail);
+}
+
+static void test_cli(void **state) {
+    (void)state;
+    char *u = url("/health"), *bad = url("/fail");
+    cli_out c = cli((const char *[]){"--url", u, "--count", "2", "--interval=50ms",
+                                     "--body-contains", "healthy", NULL});
+    assert_int_equal(c.rc, 0);
+    assert_string_equal(c.err, "");
+    assert_int_equal(count_prefix(c.out, "verify: [1/2] +0.0"), 1);
+    assert_int_equal(count_prefix(c.out, "verify: [2/2] +0."), 1);
+    char *line = rn_xprintf("GET %s -> 200 (", u);
+    assert_non_null(strstr(c.out, line));
+    free(line);
+    assert_int_equal(count_prefix(c.out, "#  ROUND  TIME     PROBE"), 1);
+    assert_true(ends_with(c.out, "verify: passed (2 measurements, 0 failed, failure-limit 0)\n"));
+    assert_int_equal(atomic_load(&hits), 2);
+    cli_free(&c);
+
+    /* failure: exit 1, rollback output and verdict */
+    c = cli((const char *[]){"--url", bad, "--url", u, "--rollback",
+                             "echo rolled; touch cli-rollback", NULL});
+    assert_int_equal(c.rc, 1);
+    assert_non_null(strstr(c.out, "verify: running rollback: echo rolled; touch cli-rollback\n"
+                                  "rollback: rolled\n"
+                                  "verify: rollback done: exit code 0\n"));
+    char *tail = rn_xprintf("verify: failed: probe 1 (GET %s) failed 1 time, more than "
+                            "failure-limit 0 (1 measurement, 1 failed)\n"
+                            "rollback: done (exit code 0)\n",
+                            bad);
+    assert_true(ends_with(c.out, tail));
+    free(tail);
+    assert_true(exists(tmpdir, "cli-rollback"));
+    cli_free(&c);
+
+    /* headers and a probes file */
+    put_file("probes.yml", "- url: URL\n  expected-status: 2xx\n");
+    char *probes = rn_xprintf("%s/probes.yml", tmpdir);
+    char *auth = url("/auth");
+    char *text = rn_xprintf("- url: %s\n  expected-status: 2xx\n", auth);
+    put_file("probes.yml", text);
+    free(text);
+    c = cli((const char *[]){"--probes", probes, "--header", "X-Token: s3cret", NULL});
+    assert_int_equal(c.rc, 0);
+    cli_free(&c);
+    c = cli((const char *[]){"--probes", probes, NULL});
+    assert_int_equal(c.rc, 1);
+    assert_non_null(strstr(c.out, "failed: status 401, expected 2xx\n"));
+    cli_free(&c);
+    put_file("probes.yml", "- url: x\n  exepcted-status: 200\n");
+    c = cli((const char *[]){"--probes", probes, NULL});
+    assert_int_equal(c.rc, 2);
+    char *want = rn_xprintf("runnel verify: %s:2:3: unknown probe key 'exepcted-status' (url, "
+                            "script, method, expected-status, body-contains, json-field, "
+                            "json-value, headers, timeout)\n",
+                            probes);
+    assert_string_equal(c.err, want);
+    assert_string_equal(c.out, "");
+    free(want);
+    cli_free(&c);
+    free(probes);
+    free(auth);
+
+    /* usage errors: exit 2 */
+    c = cli((const char *[]){"--url", u, "--count", "x", NULL});
+    assert_int_equal(c.rc, 2);
+    assert_string_equal(c.err, "runnel verify: --count 'x' is not a number from 1 to 100000\n");
+    cli_free(&c);
+    c = cli((const char *[]){NULL});
+    assert_int_equal(c.rc, 2);
+    assert_string_equal(c.err, "runnel verify: verify needs a probe: url, probes or script\n");
+    cli_free(&c);
+    c = cli((const char *[]){"--url", u, "--interval", NULL});
+    assert_int_equal(c.rc, 2);
+    assert_true(
+        !strncmp(c.err, "runnel verify: --interval needs a value\nusage: runnel verify ", 61));
+    cli_free(&c);
+    c = cli((const char *[]){"--bogus", "1", NULL});
+    assert_int_equal(c.rc, 2);
+    assert_true(!strncmp(c.err, "runnel verify: unknown option '--bogus'\nusage:", 46));
+    cli_free(&c);
+    c = cli((const char *[]){"--probes", "/nonexistent.yml", NULL});
+    assert_int_equal(c.rc, 2);
+    assert_string_equal(c.err, "runnel verify: /nonexistent.yml: No such file or directory\n");
+    cli_free(&c);
+    c = cli((const char *[]){"--help", NULL});
+    assert_int_equal(c.rc, 0);
+    assert_true(!strncmp(c.out, "usage: runnel verify [--url URL]...", 35));
+    cli_free(&c);
+    free(u);
+    free(bad);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_durations),
@@ -803,6 +957,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_script_probes_and_rollback, mk_tmp, rm_tmp),
         cmocka_unit_test(test_table),
         cmocka_unit_test_setup_teardown(test_builtin, mk_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(test_cli, mk_tmp_reset, rm_tmp),
     };
     return cmocka_run_group_tests(tests, server_up, server_down);
 }
