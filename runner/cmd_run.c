@@ -2,6 +2,7 @@
  * Options, the run folder, the contexts every job shares and the exit status; the rest is in
  * run_plan.c, run_sched.c, run_out.c and actions/step.c. */
 #include "actions/gitctx.h"
+#include "actions/remote.h"
 #include "common/strbuf.h"
 #include "runner/commands.h"
 #include "runner/run.h"
@@ -32,6 +33,7 @@ static const char *const run_usage =
     "  --env K=V, --env-file F       environment of every step\n"
     "  --input K=V          inputs (workflow_dispatch / workflow_call)\n"
     "  --matrix K:V         keep only the matrix legs with K == V (repeatable)\n"
+    "  --local-repository OWNER/REPO@REF=DIR  use DIR for that remote action or checkout\n"
     "  -P LABEL=host        run jobs for runs-on LABEL on this machine\n"
     "  --parallel N         jobs at once (default: number of CPUs)\n"
     "  --json               one JSON event per line on stdout (masked)\n"
@@ -194,6 +196,7 @@ int rn_cmd_run(int argc, char **argv) {
     o.inputs = json_object();
     o.matrix = json_object();
     o.platforms = json_object();
+    o.remote = rn_remote_new(); /* --local-repository and the action cache */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o.parallel = cpus > 0 ? (int)cpus : 1;
     const char *pos[2] = {NULL, NULL};
@@ -264,6 +267,14 @@ int rn_cmd_run(int argc, char **argv) {
             json_t *obj = name[2] == 's' ? o.secrets : name[2] == 'v' ? o.vars : o.env;
             if (!load_kv_file(val, obj))
                 goto out;
+        } else if (!strcmp(name, "--local-repository")) {
+            NEEDS_VALUE;
+            char *lerr = NULL;
+            if (!rn_remote_add_local(o.remote, val, &lerr)) {
+                fprintf(stderr, "runnel run: %s\n", lerr);
+                free(lerr);
+                goto out;
+            }
         } else if (!strcmp(name, "--matrix")) {
             NEEDS_VALUE;
             const char *c = strchr(val, ':');
@@ -522,5 +533,6 @@ out:
     json_decref(o.inputs);
     json_decref(o.matrix);
     json_decref(o.platforms);
+    rn_remote_free(o.remote);
     return rc;
 }

@@ -32,6 +32,7 @@ typedef struct rn_run_opts {
     json_t *matrix;                        /* --matrix K:V -> object K -> array of strings */
     json_t *platforms;                     /* -P LABEL -> "host" or an image */
     int parallel;
+    struct rn_remote *remote; /* actions/remote.h: --local-repository and the action cache */
 } rn_run_opts;
 
 typedef struct rn_run_wf {

@@ -8,6 +8,7 @@
  * coordinator. Jobs start as soon as their own needs finished: a DAG, not stages. */
 #include "runner/run.h"
 
+#include "actions/remote.h"
 #include "common/strbuf.h"
 #include "workflow/matrix.h"
 
@@ -233,6 +234,8 @@ static void run_leg(sched *sc, leg *lg) {
     j.paths.tool_cache = json_string_value(json_object_get(r->runner, "tool_cache"));
     j.sink = rn_leg_sink(&lo);
     j.debug = r->opts->verbose;
+    j.resolve_action = rn_remote_resolve; /* remote actions (actions/remote.h) */
+    j.resolve_ud = r->opts->remote;
 
     rn_step_status status = RN_STEP_STATUS_FAILURE;
     rn_leg_printf(&lo, "🚀  Start job");

@@ -151,7 +151,8 @@ static int fixture_build(fixture *fx, const char *base) {
 }
 
 /* Adds a commit to moving.git's main; its sha goes to out. */
-static int fixture_advance_moving(fixture *fx, char out[GIT_OID_HEXSZ + 1]) {
+__attribute__((unused)) static int fixture_advance_moving(fixture *fx,
+                                                          char out[GIT_OID_HEXSZ + 1]) {
     git_repository *g = NULL;
     git_oid parent, m;
     const fx_file f[] = {{"action.yml", FX_ACTION_V2, 0100644}};
