@@ -602,7 +602,9 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
     rn_step_status st = RN_STEP_STATUS_FAILURE;
     char *err = NULL;
     pthread_mutex_lock(&j->lock);
-    rn_proc *p = j->cancelled ? NULL : rn_proc_start(&o, &err);
+    /* a cancel that arrived after the step was chosen stops it; steps chosen to run after it
+     * (always(), cancelled()) run, as on GitHub */
+    rn_proc *p = j->cancelled && !j->step_after_cancel ? NULL : rn_proc_start(&o, &err);
     if (p)
         j->current = p;
     bool was_cancelled = j->cancelled;
@@ -1134,6 +1136,7 @@ static rn_step_status exec_step(frame *f, const rn_wf_step *s, action_slot *slot
         goto done;
     }
     j->sink.step_begin(j->sink.ud, name, f->depth);
+    j->step_after_cancel = st.cancelled;
     bool coe = false;
     long timeout_ms = 0;
     if (cond < 0) {

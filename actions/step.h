@@ -91,12 +91,14 @@ struct rn_job {
     bool debug;       /* ACTIONS_STEP_DEBUG-like: show ::debug:: */
 
     /* State the executor keeps */
-    rn_strlist path;     /* GITHUB_PATH prepends */
-    json_t *steps;       /* the job's `steps` context */
-    bool failed;         /* a step failed (after continue-on-error): success() is false */
-    bool timed_out;      /* the job's timeout-minutes elapsed */
-    rn_post_step *posts; /* post steps to run at the end, most recent first */
-    unsigned counter;    /* for unique file names */
+    rn_strlist path;        /* GITHUB_PATH prepends */
+    json_t *steps;          /* the job's `steps` context */
+    bool failed;            /* a step failed (after continue-on-error): success() is false */
+    bool timed_out;         /* the job's timeout-minutes elapsed */
+    rn_post_step *posts;    /* post steps to run at the end, most recent first */
+    unsigned counter;       /* for unique file names */
+    bool step_after_cancel; /* the current step was chosen to run after cancellation
+                             * (if: always()/cancelled()), so it may start */
 
     /* Cancellation (fail-fast, Ctrl-C): set from any thread via rn_job_cancel(). */
     pthread_mutex_t lock;

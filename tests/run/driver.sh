@@ -15,7 +15,7 @@
 #   file-has: GLOB :: TEXT   every file matching GLOB (in the copy) contains TEXT
 #   file-not: GLOB :: TEXT   no file matching GLOB contains TEXT (GLOB must match something)
 #   check: SHELL             a shell command run in the copy after the last run; must succeed
-#                            ($RUN_STDOUT / $RUN_STDERR hold that run's output)
+#                            ($RUN_STDOUT / $RUN_STDERR hold that run's output, $RUNNEL the binary)
 #                            ($RUN_STDOUT / $RUN_STDERR name the files holding its output)
 #   setup: SHELL             a shell command run in the copy before committing
 #   max-seconds: N           the last run took at most N seconds
@@ -96,7 +96,7 @@ while IFS= read -r line || [ -n "$line" ]; do
             fi
         done
         ;;
-    check:*) RUN_STDOUT="$out" RUN_STDERR="$err" bash -c "${line#check: }" || report "check failed: ${line#check: }" ;;
+    check:*) RUNNEL="$runnel" RUN_STDOUT="$out" RUN_STDERR="$err" bash -c "${line#check: }" || report "check failed: ${line#check: }" ;;
     max-seconds:*)
         awk -v s="$secs" -v m="${line#max-seconds: }" 'BEGIN { exit !(s <= m) }' ||
             report "took ${secs}s, more than ${line#max-seconds: }s"
@@ -108,9 +108,9 @@ done <"$case_dir/expect"
 
 if [ $fail != 0 ]; then
     echo "---- stdout of the last run"
-    cat "$out"
+    cat "$out" 2>/dev/null
     echo "---- stderr"
-    cat "$err"
+    cat "$err" 2>/dev/null
     exit 1
 fi
 echo "ok [$name] (last run ${secs}s)"
