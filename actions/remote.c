@@ -268,7 +268,8 @@ const char *rn_remote_local_dir(const rn_remote *r, const char *owner_repo, cons
 
 /* ---- fetching ---- */
 
-/* $RUNNEL_GITHUB_URL/owner/repo; for a local folder, the ".git" form when only it exists. */
+/* $RUNNEL_GITHUB_URL/owner/repo; for a local folder, the ".git" form when only it exists, and
+ * NULL when neither does. */
 static char *remote_url(const rn_remote *r, const char *owner, const char *repo) {
     const char *b = r->base_url;
     const char *local = !strncmp(b, "file://", 7) ? b + 7 : (b[0] == '/' || b[0] == '.') ? b : NULL;
@@ -282,9 +283,18 @@ static char *remote_url(const rn_remote *r, const char *owner, const char *repo)
             return g;
         }
         free(g);
-        return p;
+        free(p);
+        return NULL;
     }
     return rn_xprintf("%s/%s/%s", b, owner, repo);
+}
+
+/* Why remote_url() found nothing (a local base only): clearer than libgit2's message. */
+static char *no_local_repo(const rn_remote *r, const char *owner, const char *repo) {
+    const char *b = r->base_url;
+    const char *local = !strncmp(b, "file://", 7) ? b + 7 : b;
+    return rn_xprintf("no repository at '%s/%s/%s' or '%s/%s/%s.git'", local, owner, repo, local,
+                      owner, repo);
 }
 
 /* Fetches every branch and tag of url into the mirror. *head: the remote's default branch
@@ -493,7 +503,9 @@ static char *fetch_locked(rn_remote *r, const char *owner, const char *repo, con
     url = remote_url(r, owner, repo);
     git_oid oid;
     bool found = false;
-    if (fetch_mirror(g, url, &head, &fetch_err)) {
+    if (!url)
+        fetch_err = no_local_repo(r, owner, repo);
+    if (!url || fetch_mirror(g, url, &head, &fetch_err)) {
         /* offline: a sha the mirror holds is as good as fetched; a named ref is used as last
          * resolved, with a warning since it may have moved */
         if (ref && is_hex(ref, GIT_OID_MINPREFIXLEN, GIT_OID_HEXSZ) &&
