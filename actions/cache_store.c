@@ -249,6 +249,16 @@ static int read_meta(rn_cache_store *s, const char *id, rn_cache_entry *e, json_
     e->unpacked_size = json_integer_value(json_object_get(m, "unpacked_size"));
     e->files = json_integer_value(json_object_get(m, "files"));
     e->has_tree = json_is_string(json_object_get(m, "manifest_sha256"));
+    if (!json_is_string(json_object_get(m, "archive_sha256"))) {
+        char *side = rn_xprintf("%s/%s/archive.sha256", s->entries, id);
+        FILE *f = fopen(side, "r");
+        char sum[65];
+        if (f && fscanf(f, "%64s %lld", sum, &e->archive_size) != 2)
+            e->archive_size = 0;
+        if (f)
+            fclose(f);
+        free(side);
+    }
     char *u = rn_xprintf("%s/%s/used", s->entries, id);
     struct stat st;
     e->used_ms = stat(u, &st) == 0
@@ -358,15 +368,15 @@ static la_ssize_t hashed_write(struct archive *a, void *ud, const void *buf, siz
 }
 
 typedef struct saver {
-    struct archive *ar;
     int tree_fd; /* tmp entry's tree/ */
     json_t *manifest;
     long long unpacked, nblobs;
     const char *workspace;
-    char *buf;
-    size_t bufsz;
     char **err;
 } saver;
+
+static int copy_fd(int in, int out, long long size);
+static json_t *load_manifest(int dfd, json_t *meta);
 
 /* The item's name relative to the workspace, as the toolkit gives tar (may start with ../). */
 static char *relative_to(const char *base, const char *path) {
@@ -401,90 +411,47 @@ static int save_item(saver *sv, const char *abs, const char *rel) {
     struct stat st;
     if (lstat(abs, &st) != 0)
         return 0; /* vanished: tar would warn; skip */
-    struct archive_entry *ae = archive_entry_new();
-    archive_entry_copy_pathname(ae, rel);
-    archive_entry_copy_stat(ae, &st);
-    archive_entry_set_uname(ae, "");
-    archive_entry_set_gname(ae, "");
-    char type = 0;
+    char type;
     char link[PATH_MAX];
     link[0] = 0;
     long long size = 0;
-    int rc = 0;
     if (S_ISREG(st.st_mode)) {
         type = 'f';
-        size = st.st_size;
     } else if (S_ISDIR(st.st_mode)) {
         type = 'd';
-        archive_entry_set_size(ae, 0);
     } else if (S_ISLNK(st.st_mode)) {
         type = 'l';
         ssize_t l = readlink(abs, link, sizeof link - 1);
         link[l < 0 ? 0 : l] = 0;
-        archive_entry_copy_symlink(ae, link);
-        archive_entry_set_size(ae, 0);
     } else {
-        archive_entry_free(ae);
         return 0; /* sockets, fifos, devices: not cached */
     }
-    int fd = -1, bfd = -1;
     if (type == 'f') {
-        fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0) {
-            archive_entry_free(ae);
+        int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
             return 0;
-        }
+        fstat(fd, &st);
+        size = st.st_size;
         char name[32];
         snprintf(name, sizeof name, "%lld", sv->nblobs);
-        bfd = openat(sv->tree_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-        if (bfd < 0) {
-            *sv->err = rn_xprintf("cache: cannot write the unpacked copy: %s", strerror(errno));
-            close(fd);
-            archive_entry_free(ae);
-            return -1;
-        }
-    }
-    if (archive_write_header(sv->ar, ae) != ARCHIVE_OK) {
-        *sv->err = rn_xprintf("cache: archive: %s", archive_error_string(sv->ar));
-        rc = -1;
-    }
-    long long done = 0;
-    while (rc == 0 && type == 'f') {
-        ssize_t r = read(fd, sv->buf, sv->bufsz);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        if (done + r > size)
-            r = (ssize_t)(size - done); /* the file grew: keep the size in the header */
-        if (r <= 0)
-            break;
-        if (write(bfd, sv->buf, (size_t)r) != r ||
-            archive_write_data(sv->ar, sv->buf, (size_t)r) != r) {
-            *sv->err = rn_xprintf("cache: writing %s: %s", rel, strerror(errno));
-            rc = -1;
-        }
-        done += r;
-    }
-    if (rc == 0 && type == 'f' && done < size) {
-        *sv->err = rn_xprintf("cache: %s shrank while it was saved", rel);
-        rc = -1;
-    }
-    if (fd >= 0)
+        int bfd = openat(sv->tree_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        errno = 0;
+        int rc = bfd < 0 ? -1 : copy_fd(fd, bfd, size);
+        if (rc)
+            *sv->err = rn_xprintf("cache: cannot copy %s: %s", rel,
+                                  errno ? strerror(errno) : "it changed while it was saved");
         close(fd);
-    if (bfd >= 0)
-        close(bfd);
-    archive_entry_free(ae);
-    if (rc)
-        return rc;
+        if (bfd >= 0)
+            close(bfd);
+        if (rc)
+            return -1;
+        sv->nblobs++;
+        sv->unpacked += size;
+    }
     char tstr[2] = {type, 0};
     json_t *m = json_pack("[s,i,I,I,s,s]", tstr, (int)(st.st_mode & 07777), (json_int_t)size,
                           (json_int_t)st.st_mtim.tv_sec, rel, link);
     json_array_append_new(sv->manifest, m);
-    if (type == 'f') {
-        sv->nblobs++;
-        sv->unpacked += size;
-    }
     return 0;
 }
 
@@ -601,9 +568,7 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
         return 1;
     char *tmpdir = rn_cache_tmpname(s, "save");
     char *treedir = rn_xprintf("%s/tree", tmpdir);
-    char *arpath = rn_xprintf("%s/archive.tar.zst", tmpdir);
     int rc = -1;
-    hashed_out ho = {-1, NULL, 0};
     saver sv = {0};
     sv.tree_fd = -1;
     if (mkdir(tmpdir, 0755) || mkdir(treedir, 0755)) {
@@ -611,40 +576,17 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
         goto out;
     }
     sv.tree_fd = open(treedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ho.fd = open(arpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
-    if (sv.tree_fd < 0 || ho.fd < 0) {
+    if (sv.tree_fd < 0) {
         *err = rn_xprintf("cache: cannot write in %s: %s", tmpdir, strerror(errno));
-        goto out;
-    }
-    ho.md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ho.md, EVP_sha256(), NULL);
-    sv.ar = archive_write_new();
-    archive_write_set_format_pax_restricted(sv.ar);
-    archive_write_add_filter_zstd(sv.ar);
-    /* level 1 with a worker per core keeps saving faster than `tar -I 'zstd -T0'` (level 3) */
-    archive_write_set_filter_option(sv.ar, "zstd", "compression-level", "1");
-    archive_write_set_filter_option(sv.ar, "zstd", "threads", "0");
-    archive_write_set_bytes_in_last_block(sv.ar, 1);
-    if (archive_write_open2(sv.ar, &ho, NULL, hashed_write, NULL, NULL) != ARCHIVE_OK) {
-        *err = rn_xprintf("cache: archive: %s", archive_error_string(sv.ar));
         goto out;
     }
     sv.manifest = json_array();
     sv.workspace = workspace;
-    sv.bufsz = 1 << 20;
-    sv.buf = rn_xmalloc(sv.bufsz);
     sv.err = err;
     for (size_t i = 0; i < n; i++)
         if (save_tree(&sv, items[i]))
             goto out;
-    if (archive_write_close(sv.ar) != ARCHIVE_OK) {
-        *err = rn_xprintf("cache: archive: %s", archive_error_string(sv.ar));
-        goto out;
-    }
     unsigned char d[32];
-    EVP_DigestFinal_ex(ho.md, d, NULL);
-    char arsum[65];
-    hex(d, 32, arsum);
     char *mtext = json_dumps(sv.manifest, JSON_COMPACT);
     size_t mlen = strlen(mtext);
     unsigned int dl;
@@ -662,9 +604,8 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
         *err = rn_xprintf("cache: cannot write the manifest in %s", tmpdir);
         goto out;
     }
+    /* the archive (the server's form) is made from the unpacked copy when first asked for */
     json_t *meta = json_object();
-    json_object_set_new(meta, "archive_size", json_integer(ho.size));
-    json_object_set_new(meta, "archive_sha256", json_string(arsum));
     json_object_set_new(meta, "manifest_sha256", json_string(msum));
     json_object_set_new(meta, "unpacked_size", json_integer(sv.unpacked));
     json_object_set_new(meta, "files", json_integer(sv.nblobs));
@@ -672,21 +613,13 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
     rc = publish(s, tmpdir, meta, scope, key, version, err);
     json_decref(meta);
 out:
-    if (sv.ar)
-        archive_write_free(sv.ar);
-    if (ho.md)
-        EVP_MD_CTX_free(ho.md);
-    if (ho.fd >= 0)
-        close(ho.fd);
     if (sv.tree_fd >= 0)
         close(sv.tree_fd);
     json_decref(sv.manifest);
-    free(sv.buf);
     if (rc != 0)
         rm_rf(tmpdir);
     free(tmpdir);
     free(treedir);
-    free(arpath);
     if (rc == 0)
         evict_over_cap(s);
     return rc;
@@ -838,22 +771,9 @@ static int mkparents(const char *path) {
 }
 
 static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err) {
-    size_t mlen;
-    char *mtext = read_at(dfd, "manifest.json", &mlen);
-    if (!mtext)
+    json_t *man = load_manifest(dfd, meta);
+    if (!man)
         return 1;
-    unsigned char d[32];
-    unsigned int dl;
-    EVP_Digest(mtext, mlen, d, &dl, EVP_sha256(), NULL);
-    char sum[65];
-    hex(d, 32, sum);
-    const char *want = json_string_value(json_object_get(meta, "manifest_sha256"));
-    json_t *man = want && !strcmp(want, sum) ? json_loadb(mtext, mlen, 0, NULL) : NULL;
-    free(mtext);
-    if (!json_is_array(man)) {
-        json_decref(man);
-        return 1;
-    }
     int tfd = openat(dfd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (tfd < 0) {
         json_decref(man);
@@ -942,19 +862,149 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
     return rc;
 }
 
+/* The archive's expected sha256 and size: from meta.json (uploaded archives) or from
+ * archive.sha256, written when the archive was made from the unpacked copy. */
+static bool archive_expect(int dfd, json_t *meta, char sum[65], long long *size) {
+    const char *want = json_string_value(json_object_get(meta, "archive_sha256"));
+    if (want && strlen(want) == 64) {
+        memcpy(sum, want, 65);
+        *size = json_integer_value(json_object_get(meta, "archive_size"));
+        return true;
+    }
+    size_t len;
+    char *t = read_at(dfd, "archive.sha256", &len);
+    bool ok = t && sscanf(t, "%64s %lld", sum, size) == 2 && strlen(sum) == 64;
+    free(t);
+    return ok;
+}
+
 static int verify_archive(int dfd, json_t *meta) {
+    char want[65];
+    long long want_size;
+    if (!archive_expect(dfd, meta, want, &want_size))
+        return -1;
     int fd = openat(dfd, "archive.tar.zst", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     char sum[65];
-    const char *want = json_string_value(json_object_get(meta, "archive_sha256"));
     struct stat st;
-    if (fstat(fd, &st) || st.st_size != json_integer_value(json_object_get(meta, "archive_size")) ||
-        sha256_fd(fd, sum) || !want || strcmp(want, sum)) {
+    if (fstat(fd, &st) || st.st_size != want_size || sha256_fd(fd, sum) || strcmp(want, sum)) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+/* Loads the manifest after checking it against meta's sha256; NULL when corrupt. */
+static json_t *load_manifest(int dfd, json_t *meta) {
+    size_t mlen;
+    char *mtext = read_at(dfd, "manifest.json", &mlen);
+    if (!mtext)
+        return NULL;
+    unsigned char d[32];
+    unsigned int dl;
+    EVP_Digest(mtext, mlen, d, &dl, EVP_sha256(), NULL);
+    char sum[65];
+    hex(d, 32, sum);
+    const char *want = json_string_value(json_object_get(meta, "manifest_sha256"));
+    json_t *man = want && !strcmp(want, sum) ? json_loadb(mtext, mlen, 0, NULL) : NULL;
+    free(mtext);
+    if (man && !json_is_array(man)) {
+        json_decref(man);
+        man = NULL;
+    }
+    return man;
+}
+
+/* Writes archive.tar.zst (pax + zstd, the toolkit's form) from the unpacked copy. */
+static int build_archive(int dfd, json_t *man) {
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "archive.tmp.%d", (int)getpid());
+    hashed_out ho = {openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444), NULL, 0};
+    int tfd = openat(dfd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ho.fd < 0 || tfd < 0) {
+        if (ho.fd >= 0)
+            close(ho.fd);
+        if (tfd >= 0)
+            close(tfd);
+        return -1;
+    }
+    ho.md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ho.md, EVP_sha256(), NULL);
+    struct archive *ar = archive_write_new();
+    archive_write_set_format_pax_restricted(ar);
+    archive_write_add_filter_zstd(ar);
+    archive_write_set_filter_option(ar, "zstd", "compression-level", "3");
+    archive_write_set_filter_option(ar, "zstd", "threads", "0");
+    archive_write_set_bytes_in_last_block(ar, 1);
+    int rc = archive_write_open2(ar, &ho, NULL, hashed_write, NULL, NULL) == ARCHIVE_OK ? 0 : -1;
+    char *buf = rn_xmalloc(1 << 20);
+    long long blob = 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(man); i++) {
+        json_t *it = json_array_get(man, i);
+        char type = json_string_value(json_array_get(it, 0))[0];
+        struct archive_entry *ae = archive_entry_new();
+        archive_entry_copy_pathname(ae, json_string_value(json_array_get(it, 4)));
+        mode_t mode = (mode_t)json_integer_value(json_array_get(it, 1));
+        archive_entry_set_mode(ae, mode | (type == 'd'   ? S_IFDIR
+                                           : type == 'l' ? S_IFLNK
+                                                         : S_IFREG));
+        archive_entry_set_mtime(ae, (time_t)json_integer_value(json_array_get(it, 3)), 0);
+        long long size = type == 'f' ? json_integer_value(json_array_get(it, 2)) : 0;
+        archive_entry_set_size(ae, size);
+        if (type == 'l')
+            archive_entry_copy_symlink(ae, json_string_value(json_array_get(it, 5)));
+        int in = -1;
+        if (type == 'f') {
+            char name[32];
+            snprintf(name, sizeof name, "%lld", blob++);
+            in = openat(tfd, name, O_RDONLY | O_CLOEXEC);
+            if (in < 0)
+                rc = -1;
+        }
+        if (rc == 0 && archive_write_header(ar, ae) != ARCHIVE_OK)
+            rc = -1;
+        for (long long done = 0; rc == 0 && done < size;) {
+            ssize_t r = read(in, buf, 1 << 20);
+            if (r <= 0 || archive_write_data(ar, buf, (size_t)r) != r)
+                rc = -1;
+            done += r;
+        }
+        if (in >= 0)
+            close(in);
+        archive_entry_free(ae);
+    }
+    if (rc == 0 && archive_write_close(ar) != ARCHIVE_OK)
+        rc = -1;
+    archive_write_free(ar);
+    free(buf);
+    close(tfd);
+    close(ho.fd);
+    unsigned char d[32];
+    EVP_DigestFinal_ex(ho.md, d, NULL);
+    EVP_MD_CTX_free(ho.md);
+    if (rc == 0) {
+        char sum[65];
+        hex(d, 32, sum);
+        char side[128];
+        int n = snprintf(side, sizeof side, "%s %lld\n", sum, ho.size);
+        char stmp[64];
+        snprintf(stmp, sizeof stmp, "archive.sha256.tmp.%d", (int)getpid());
+        int sfd = openat(dfd, stmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+        if (sfd < 0 || write(sfd, side, (size_t)n) != n)
+            rc = -1;
+        if (sfd >= 0)
+            close(sfd);
+        /* the archive first: a reader that sees the checksum also sees its archive */
+        if (rc == 0 && (renameat(dfd, tmp, dfd, "archive.tar.zst") ||
+                        renameat(dfd, stmp, dfd, "archive.sha256")))
+            rc = -1;
+        if (rc)
+            unlinkat(dfd, stmp, 0);
+    }
+    if (rc)
+        unlinkat(dfd, tmp, 0);
+    return rc;
 }
 
 /* Extracts a verified archive (names relative to workspace, ../ allowed as the toolkit
@@ -1040,6 +1090,19 @@ int rn_cache_open_archive(rn_cache_store *s, const rn_cache_entry *e) {
     if (dfd < 0)
         return -1;
     int fd = verify_archive(dfd, meta);
+    if (fd < 0 && json_is_string(json_object_get(meta, "manifest_sha256"))) {
+        /* made once from the unpacked copy, by one process at a time */
+        int lfd = openat(dfd, "archive.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lfd >= 0 && flock(lfd, LOCK_EX) == 0) {
+            fd = verify_archive(dfd, meta);
+            json_t *man = fd < 0 ? load_manifest(dfd, meta) : NULL;
+            if (man && build_archive(dfd, man) == 0)
+                fd = verify_archive(dfd, meta);
+            json_decref(man);
+        }
+        if (lfd >= 0)
+            close(lfd);
+    }
     if (fd >= 0) {
         touch_used(dfd);
         lseek(fd, 0, SEEK_SET);

@@ -482,3 +482,30 @@ out:
     rn_strlist_free(&files);
     return res;
 }
+
+json_t *rn_hashfiles_call(const char *workspace, json_t *const *args, size_t nargs, char **err) {
+    bool follow = false;
+    size_t first = 0;
+    if (nargs && json_is_string(args[0]) &&
+        !strcmp(json_string_value(args[0]), "--follow-symbolic-links")) {
+        follow = true;
+        first = 1;
+    }
+    const char **pats = rn_xcalloc(nargs + 1, sizeof *pats);
+    size_t n = 0;
+    for (size_t i = first; i < nargs; i++) {
+        if (!json_is_string(args[i])) {
+            *err = rn_xstrdup("hashFiles: patterns must be strings");
+            free(pats);
+            return NULL;
+        }
+        pats[n++] = json_string_value(args[i]);
+    }
+    char *h = rn_hashfiles(workspace, pats, n, follow, err);
+    free(pats);
+    if (!h)
+        return NULL;
+    json_t *r = json_string(h);
+    free(h);
+    return r;
+}

@@ -16,6 +16,8 @@
 
 #include "actions/envfile.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -39,5 +41,11 @@ int rn_glob(const char *cwd, const char *const *patterns, size_t n, const rn_glo
  * matched. Returns malloc'ed text, or NULL with *err (malloc'ed). */
 char *rn_hashfiles(const char *workspace, const char *const *patterns, size_t n,
                    bool follow_symlinks, char **err);
+
+/* The expression function: hashFiles(args...) as actions/runner evaluates it. A first argument
+ * "--follow-symbolic-links" turns following links on (default off) and is not a pattern; every
+ * argument must be a string. Returns a new json string, or NULL with *err (malloc'ed). For
+ * rn_expr_eval_ctx.call: `if (!strcasecmp(name, "hashFiles")) return rn_hashfiles_call(...)`. */
+json_t *rn_hashfiles_call(const char *workspace, json_t *const *args, size_t nargs, char **err);
 
 #endif

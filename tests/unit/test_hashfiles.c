@@ -187,6 +187,27 @@ static void test_glob_directories_only(void **state) {
     rn_strlist_free(&out);
 }
 
+static void test_expression_call(void **state) {
+    (void)state;
+    json_t *args[2] = {json_string("--follow-symbolic-links"), json_string("**/pom.xml")};
+    char *err = NULL;
+    json_t *r = rn_hashfiles_call(ws, args, 2, &err);
+    CHECK(rn_xstrdup(json_string_value(r)), ".hidden/pom.xml", "B/pom.xml", "a/pom.xml",
+          "b/c/pom.xml", "lnk/c/pom.xml", "pom.xml");
+    json_decref(r);
+    r = rn_hashfiles_call(ws, args + 1, 1, &err); /* without the flag: links not followed */
+    CHECK(rn_xstrdup(json_string_value(r)), ".hidden/pom.xml", "B/pom.xml", "a/pom.xml",
+          "b/c/pom.xml", "pom.xml");
+    json_decref(r);
+    json_t *bad = json_integer(1);
+    assert_null(rn_hashfiles_call(ws, &bad, 1, &err));
+    assert_string_equal(err, "hashFiles: patterns must be strings");
+    free(err);
+    json_decref(bad);
+    json_decref(args[0]);
+    json_decref(args[1]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_globstar_order),
@@ -195,6 +216,7 @@ int main(void) {
         cmocka_unit_test(test_star_and_classes),
         cmocka_unit_test(test_no_match_and_outside),
         cmocka_unit_test(test_glob_directories_only),
+        cmocka_unit_test(test_expression_call),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
