@@ -373,6 +373,42 @@ static void test_concurrent_uploads(void **state) {
     }
 }
 
+/* An entry the built-in saved (unpacked copy only) is served as a tar.zst made on demand. */
+static void test_download_builtin_entry(void **state) {
+    (void)state;
+    char *dir = rn_xprintf("%s/ws/deps", root);
+    char *mk = rn_xprintf("mkdir -p '%s' && printf hello > '%s/f.txt'", dir, dir);
+    assert_int_equal(system(mk), 0);
+    char *ws = rn_xprintf("%s/ws", root);
+    const char *items[] = {dir};
+    char *err = NULL;
+    assert_int_equal(
+        rn_cache_save(store, "o/r@refs/heads/main", "builtin-1", "B", ws, items, 1, &err), 0);
+    json_t *j = twirp("GetCacheEntryDownloadURL",
+                      json_pack("{s:s,s:s}", "key", "builtin-1", "version", "B"), 200);
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    resp r = req("GET", json_string_value(json_object_get(j, "signed_download_url")), NULL, NULL,
+                 NULL, 0, NULL);
+    assert_int_equal(r.code, 200);
+    char *tz = rn_xprintf("%s/dl.tzst", root);
+    FILE *f = fopen(tz, "wb");
+    fwrite(r.body.data, 1, r.body.len, f);
+    fclose(f);
+    /* what tar (as the toolkit runs it) sees */
+    char *x =
+        rn_xprintf("mkdir -p '%s/x' && tar -I zstd -xf '%s' -C '%s/x' && cmp '%s/x/deps/f.txt' "
+                   "'%s/f.txt'",
+                   root, tz, root, root, dir);
+    assert_int_equal(system(x), 0);
+    rn_sb_free(&r.body);
+    json_decref(j);
+    free(x);
+    free(tz);
+    free(ws);
+    free(mk);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_env),
@@ -380,6 +416,7 @@ int main(void) {
         cmocka_unit_test(test_v1_round_trip),
         cmocka_unit_test(test_v2_round_trip),
         cmocka_unit_test(test_concurrent_uploads),
+        cmocka_unit_test(test_download_builtin_entry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
