@@ -24,5 +24,6 @@ int rn_each_triggered_workflow(const char *cmd, int argc, char **argv, int first
 int rn_cmd_run(int argc, char **argv);
 int rn_cmd_sandbox(int argc, char **argv); /* runner/cmd_sandbox.c */
 int rn_cmd_cache(int argc, char **argv);   /* runner/cmd_cache.c */
+int rn_cmd_image(int argc, char **argv);   /* runner/cmd_image.c */
 
 #endif

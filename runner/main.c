@@ -21,6 +21,7 @@ static const command commands[] = {
     {"eval", rn_cmd_eval, "evaluate ${{ }} expressions (one, or --jsonl from stdin)"},
     {"coverage", rn_cmd_coverage, "gate JaCoCo, Cobertura or LCOV coverage on a minimum"},
     {"verify", rn_cmd_verify, "smoke-test a deployment with HTTP and script probes"},
+    {"image", rn_cmd_image, "pull, import, list, inspect and prune OCI images"},
     {"cache", rn_cmd_cache, "list, remove and prune the local actions/cache store"},
     {"sandbox", rn_cmd_sandbox, "run a command in a container (sandbox exec -- CMD)"},
 };

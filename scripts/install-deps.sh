@@ -12,6 +12,8 @@ PKGS=(
   openjdk-17-jdk-headless maven junit4 libjacoco-java ant curl
   libmaven-clean-plugin-java libmaven-resources-plugin-java libmaven-compiler-plugin-java
   libsurefire-java libmaven-jar-plugin-java libmaven-antrun-plugin-java
+  # image store tests (tests/image): a local OCI registry, htpasswd -B, a static busybox rootfs
+  docker-registry apache2-utils busybox-static zstd jq attr
   # containers (tests/sandbox security tests; bubblewrap is only bench/container_bench's baseline)
   busybox-static bubblewrap
 )
