@@ -429,3 +429,15 @@ void rn_cgroup_destroy(rn_cgroup *cg) {
     }
     free(cg);
 }
+
+void rn_cgroup_remove_stale(const char *name) {
+    struct stat st;
+    const char *ctrls[] = {"memory", "pids", "cpu", "freezer"};
+    bool v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+    for (int i = 0; i < (v2 ? 1 : 4); i++) {
+        char *dir = child_dir(v2 ? "" : ctrls[i], name);
+        if (dir)
+            rmdir(dir);
+        free(dir);
+    }
+}

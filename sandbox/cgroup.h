@@ -37,6 +37,8 @@ int rn_cgroup_kill(const rn_cgroup *cg, const pid_t *spare, int n_spare);
 int rn_cgroup_nprocs(const rn_cgroup *cg); /* -1 if unknown */
 uint64_t rn_cgroup_oom_kills(const rn_cgroup *cg);
 const char *rn_cgroup_version(const rn_cgroup *cg); /* "v1" or "v2" */
+/* Removes the (empty) directories named `name` a crashed runnel left behind; busy ones stay. */
+void rn_cgroup_remove_stale(const char *name);
 /* Kills what is left, removes the directories, frees. NULL is a no-op. */
 void rn_cgroup_destroy(rn_cgroup *cg);
 

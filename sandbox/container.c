@@ -19,6 +19,7 @@
 #include "sandbox/mount.h"
 #include "sandbox/seccomp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -32,12 +33,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -58,6 +61,7 @@ static const int default_caps[] = {
 struct rn_container {
     pid_t init_pid;
     int lifeline;         /* write end; the init exits when it closes */
+    int lock_fd;          /* flock on state_dir/lock while the container lives */
     pid_t zygote_pid;     /* helper in the container's cgroup and namespaces that clones steps */
     int sock;             /* request socket to the helper */
     pthread_mutex_t lock; /* one request at a time on sock */
@@ -269,6 +273,37 @@ static int shared_seccomp(struct sock_fprog *out, char **err) {
     return 0;
 }
 
+/* Containers of a runnel that died (killed, crashed) leave an empty cgroup and their state dir
+ * behind (their processes died with the init). A live container holds the flock on its
+ * state_dir/lock; an unlocked one older than a minute (not one being created) is removed. */
+static void sweep_stale(const char *root) {
+    DIR *d = opendir(root);
+    if (!d)
+        return;
+    struct dirent *e;
+    time_t now = time(NULL);
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "ctr-", 4) != 0)
+            continue;
+        char *dir = rn_xprintf("%s/%s", root, e->d_name);
+        char *lock = rn_xprintf("%s/lock", dir);
+        struct stat st;
+        int fd = -1;
+        if (stat(dir, &st) == 0 && now - st.st_mtime > 60 &&
+            (fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            char *cg = rn_xprintf("runnel-%s", e->d_name);
+            rn_cgroup_remove_stale(cg);
+            free(cg);
+            rn_remove_tree(dir);
+        }
+        if (fd >= 0)
+            close(fd);
+        free(lock);
+        free(dir);
+    }
+    closedir(d);
+}
+
 static void free_container(rn_container *c) {
     if (c->sock >= 0)
         close(c->sock);
@@ -278,6 +313,8 @@ static void free_container(rn_container *c) {
     rn_cgroup_destroy(c->cg);
     if (c->state_dir)
         rn_remove_tree(c->state_dir);
+    if (c->lock_fd >= 0)
+        close(c->lock_fd);
     free(c->state_dir);
     free_strv(c->env);
     free(c->warnings);
@@ -314,6 +351,7 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
 
     rn_container *c = rn_xcalloc(1, sizeof *c);
     c->lifeline = -1;
+    c->lock_fd = -1;
     c->init_pid = -1;
     c->zygote_pid = -1;
     c->sock = -1;
@@ -351,6 +389,12 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         return NULL;
     }
     c->state_dir = tmpl;
+    sweep_stale(root);
+    char *lock = rn_xprintf("%s/lock", tmpl);
+    c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lock);
+    if (c->lock_fd >= 0)
+        flock(c->lock_fd, LOCK_EX);
     char *upper = rn_xprintf("%s/upper", tmpl), *work = rn_xprintf("%s/work", tmpl),
          *rootdir = rn_xprintf("%s/root", tmpl);
     mkdir(upper, 0755);

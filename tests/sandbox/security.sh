@@ -162,6 +162,25 @@ net-none)
     expect "network none" "nc: can't connect to remote host (127.0.0.1): Connection refused" "$out"
     expect "private lo" "lo" "$(run --net private -- sh -c 'ls /sys/class/net')"
     ;;
+userns)
+    # Not root: a user namespace maps container root to the caller; no cgroups (warning only).
+    command -v setpriv >/dev/null || skip "setpriv (util-linux) missing"
+    [ "$(id -u)" = 0 ] || skip "needs root to switch to an unprivileged user"
+    chmod 755 "$T"
+    mkdir -p "$T/ustate"
+    chown 65534:65534 "$T/ustate"
+    out=$(RUNNEL_SANDBOX_DIR=$T/ustate setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$RUNNEL" sandbox exec --rootfs "$ROOT" -- \
+        sh -c 'id -u; echo /proc/[0-9]*; echo x > /new && cat /new; sysprobe mount' 2>"$T/err")
+    rc=$?
+    [ $rc = 125 ] && skip "no unprivileged user namespaces here: $(cat "$T/err")"
+    expect "unprivileged container" "0
+/proc/1 /proc/2
+x
+mount: EPERM" "$out"
+    [ -e "$ROOT/new" ] && fail "the unprivileged container wrote into its lower layer"
+    [ -z "$(ls -A "$T/ustate")" ] || fail "writable layer not removed"
+    ;;
 *)
     fail "unknown case $CASE"
     ;;
