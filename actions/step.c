@@ -3,6 +3,7 @@
 #include "actions/step.h"
 
 #include "actions/commands.h"
+#include "actions/hashfiles.h"
 #include "actions/step_action.h"
 #include "common/strbuf.h"
 #include "sandbox/proc.h"
@@ -75,8 +76,6 @@ typedef struct eval_ud {
 static json_t *call_fn(void *ud, const char *name, json_t *const *args, size_t nargs,
                        rn_expr_error *err) {
     eval_ud *e = ud;
-    (void)args;
-    (void)nargs;
     if (!strcasecmp(name, "success"))
         return json_boolean(e->st.success);
     if (!strcasecmp(name, "failure"))
@@ -85,6 +84,38 @@ static json_t *call_fn(void *ud, const char *name, json_t *const *args, size_t n
         return json_boolean(e->st.cancelled);
     if (!strcasecmp(name, "always"))
         return json_true();
+    if (!strcasecmp(name, "hashFiles")) {
+        /* actions/runner: an optional leading --follow-symbolic-links, then string patterns */
+        bool follow = false;
+        const char **pats = rn_xcalloc(nargs + 1, sizeof *pats);
+        size_t n = 0;
+        for (size_t i = 0; i < nargs; i++) {
+            const char *a = json_string_value(args[i]);
+            if (!a) {
+                free(pats);
+                err->kind = RN_EXPR_EVALUATION;
+                snprintf(err->message, sizeof err->message,
+                         "hashFiles() accepts only string arguments");
+                return NULL;
+            }
+            if (i == 0 && !strcmp(a, "--follow-symbolic-links"))
+                follow = true;
+            else
+                pats[n++] = a;
+        }
+        char *msg = NULL;
+        char *h = rn_hashfiles(e->j->paths.workspace, pats, n, follow, &msg);
+        free(pats);
+        if (!h) {
+            err->kind = RN_EXPR_EVALUATION;
+            snprintf(err->message, sizeof err->message, "%s", msg ? msg : "hashFiles failed");
+            free(msg);
+            return NULL;
+        }
+        json_t *v = json_string(h);
+        free(h);
+        return v;
+    }
     err->kind = RN_EXPR_EVALUATION;
     snprintf(err->message, sizeof err->message, "The function '%s' is not supported by runnel yet",
              name);
@@ -111,12 +142,24 @@ static rn_status_fns frame_status(frame *f) {
     return st;
 }
 
+static bool job_cancelled(rn_job *j);
+
 static json_t *make_contexts(frame *f, json_t *env) {
     json_t *c = json_copy(f->j->contexts);
     json_object_set(c, "env", env);
     json_object_set(c, "steps", f->steps);
     if (f->inputs)
         json_object_set(c, "inputs", f->inputs);
+    json_t *job = json_object_get(c, "job");
+    if (json_is_object(job)) { /* job.status follows the job as its steps run */
+        json_t *copy = json_copy(job);
+        bool cancelled = job_cancelled(f->j);
+        json_object_set_new(copy, "status",
+                            json_string(cancelled      ? "cancelled"
+                                        : f->j->failed ? "failure"
+                                                       : "success"));
+        json_object_set_new(c, "job", copy);
+    }
     return c;
 }
 
