@@ -307,7 +307,12 @@ static int fetch_mirror(git_repository *g, const char *url, char **head, char **
     git_fetch_options fo;
     git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
     fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the refspec already takes them all */
-    int rc = git_remote_create_anonymous(&remote, g, url);
+    /* anonymous, and no url.*.insteadOf lookup: libgit2 1.5 leaks pcre2 match data there */
+    git_remote_create_options co;
+    git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    co.repository = g;
+    co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    int rc = git_remote_create_with_opts(&remote, url, &co);
     if (!rc)
         rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &fo.callbacks, &fo.proxy_opts, NULL);
     if (!rc) {
