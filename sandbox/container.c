@@ -755,12 +755,8 @@ static _Noreturn void step_main(const rn_container *c, int rep, const char *cons
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
-    /* The bounding set is dropped while we still hold CAP_SETPCAP; a non-root uid then clears
-     * the remaining capabilities by itself. */
-    if (c->harden && drop_bounding(c) != 0) {
-        put_msg(rep, MSG_PRIV, errno);
-        _exit(127);
-    }
+    /* Capabilities and the seccomp filter were applied once in the helper and are inherited;
+     * a non-root uid clears the remaining capabilities by itself. */
     if (c->gid != 0 || c->uid != 0) {
         if (setgroups(0, NULL) != 0 && errno != EPERM) {
             put_msg(rep, MSG_PRIV, errno);
@@ -770,10 +766,6 @@ static _Noreturn void step_main(const rn_container *c, int rep, const char *cons
             put_msg(rep, MSG_PRIV, errno);
             _exit(127);
         }
-    }
-    if (c->harden && (limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0)) {
-        put_msg(rep, MSG_PRIV, errno);
-        _exit(127);
     }
     /* execvp's rules: EACCES is remembered while searching on, other errors stop. */
     int e_exec = ENOENT;
@@ -914,6 +906,12 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
         if (nfd[i] >= 0)
             close(nfd[i]);
     }
+    /* Hardening once, inherited by every step: attaching a seccomp filter JIT-compiles it,
+     * which costs about a millisecond (more under load) per process otherwise. What the helper
+     * still does (clone without namespace flags, socket and pipe I/O) is all allowed. */
+    if (!e && c->harden &&
+        (drop_bounding(c) != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
+        e = errno;
     if (write_full(a->sock, &e, sizeof e) != 0 || e)
         _exit(1);
     for (;;) {
