@@ -13,7 +13,7 @@ target_compile_options(rn_imgtool PRIVATE -Wno-format-truncation -fno-sanitize=a
 target_link_options(rn_imgtool PRIVATE -fno-sanitize=all)
 
 foreach(case pull-tag pull-digest manifest-list corrupt resume basic-auth token-auth whiteouts
-             traversal import-oci import-docker prune concurrent config-auth)
+             traversal import-oci import-docker prune concurrent config-auth unprivileged)
   add_test(NAME image_${case} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/image/image_test.sh ${case})
   set_tests_properties(image_${case} PROPERTIES
     TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS image

@@ -87,8 +87,11 @@ busybox_image() {
   rootfs "$w/l1"
   echo "$arch" >"$w/l2/etc/arch.txt"
   echo app >"$w/l2/work/app.txt"
+  chmod 0640 "$w/l2/work/app.txt"
+  [ "$(id -u)" = 0 ] && chown 1234:5678 "$w/l2/work/app.txt"
+  setfattr -n user.runnel -v kept "$w/l2/work/app.txt" 2>/dev/null || true
   layer "$w/l1" "$w/l1.tgz" gz
-  layer "$w/l2" "$w/l2.tzst" zst
+  tar --numeric-owner --xattrs --xattrs-include='user.*' -C "$w/l2" -cf - . | zstd -q -c >"$w/l2.tzst"
   "$IMGTOOL" mkimage "$1" --arch "$arch" --env PATH=/bin --env GREETING=hello \
     --entrypoint /bin/sh --cmd "-c true" --workdir /work --user 1000:1000 \
     "$w/l1.tgz" "$w/l2.tzst"
@@ -122,6 +125,13 @@ Pulled: $REG/test/busybox:v1" "pull output"
   expect_eq "$("${dirs[0]}/bin/busybox" echo runs)" runs "unpacked busybox runs"
   expect_eq "$(readlink "${dirs[0]}/bin/sh")" busybox "symlink kept"
   expect_eq "$(cat "${dirs[1]}/etc/arch.txt")" amd64 "zstd layer content"
+  expect_eq "$(stat -c %a "${dirs[1]}/work/app.txt")" 640 "mode kept"
+  if [ "$(id -u)" = 0 ]; then
+    expect_eq "$(stat -c %u:%g "${dirs[1]}/work/app.txt")" 1234:5678 "numeric owner kept"
+  fi
+  if getfattr -n user.runnel "$T/build-"*/l2/work/app.txt >/dev/null 2>&1; then
+    expect_eq "$(getfattr --only-values -n user.runnel "${dirs[1]}/work/app.txt")" kept "xattr kept"
+  fi
   js=$("$RUNNEL" image inspect "$REG/test/busybox:v1")
   expect_eq "$(jq -c .config <<<"$js")" \
     '{"Env":["PATH=/bin","GREETING=hello"],"Entrypoint":["/bin/sh"],"Cmd":["-c","true"],"WorkingDir":"/work","User":"1000:1000"}' "config"
@@ -436,6 +446,26 @@ Pulled: $REG/test/conc:v1" "pull $i"
   cmp "$STORE/layers/sha256/$(sha256sum "$w/big.tgz" | cut -d' ' -f1)/random.bin" "$w/big/random.bin"
   check_blobs
   no_leftovers
+  ;;
+unprivileged)
+  # a store made by an unprivileged user marks opaque dirs with user.overlay.* (userxattr)
+  [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 || { echo "SKIP: needs root and user nobody"; exit 77; }
+  mkdir -p "$T/l/o" "$T/l/d"
+  : >"$T/l/.wh.f"
+  : >"$T/l/o/.wh..wh..opq"
+  mknod "$T/l/d/null" c 1 3
+  layer "$T/l" "$T/l.tgz" gz
+  md=$("$IMGTOOL" mkimage "$T/img" --name test/nobody:v1 "$T/l.tgz")
+  chmod -R a+rwX "$T"
+  out=$(su nobody -s /bin/sh -c "RUNNEL_HOME='$RUNNEL_HOME' '$RUNNEL' image import '$T/img'" 2>&1) ||
+    fail "import as nobody: $out"
+  expect_eq "$out" "Imported: docker.io/test/nobody:v1" "import"
+  expect_eq "$(jq -r .overlay_xattr "$STORE/store.json")" user "namespace"
+  L=$STORE/layers/sha256/$(sha256sum "$T/l.tgz" | cut -c1-64)
+  expect_eq "$(getfattr --only-values -n user.overlay.opaque "$L/o")" y "user opaque xattr"
+  expect_eq "$(stat -c '%F %t:%T %U' "$L/f")" "character special file 0:0 nobody" "whiteout"
+  [ ! -e "$L/d/null" ] || fail "device node created by an unprivileged user"
+  expect_eq "$(stat -c %U "$L/o")" nobody "owned by the user"
   ;;
 *)
   fail "unknown case"
