@@ -37,7 +37,7 @@ static const char *const run_usage =
     "  -P LABEL=host        run jobs for runs-on LABEL on this machine\n"
     "  --parallel N         jobs at once (default: number of CPUs)\n"
     "  --json               one JSON event per line on stdout (masked)\n"
-    "  -q, --quiet          only the summary of failures\n"
+    "  -q, --quiet          no live output: only warnings, errors and the summary table\n"
     "  -v, --verbose        show folded groups, debug messages and runner details\n"
     "\n"
     "Exit status: 0 success, 1 a job failed, 2 usage or workflow errors.\n";

@@ -89,6 +89,7 @@ typedef struct rn_leg_out {
     rn_out *log;
     FILE *log_fp;
     int group;  /* inside ::group:: (folded on the console) */
+    bool loud;  /* the line being written shows with -q too */
     char *step; /* current step name */
 } rn_leg_out;
 void rn_leg_out_init(rn_leg_out *lo, rn_run *r, const char *wf_display, const char *job_id,

@@ -94,7 +94,7 @@ static void leg_write(rn_leg_out *lo, bool console, const char *text) {
     if (lo->log)
         rn_out_line(lo->log, NULL, text, strlen(text));
     rn_run_opts *o = lo->run->opts;
-    if (console && !o->json && !o->quiet)
+    if (console && !o->json && (!o->quiet || lo->loud))
         rn_out_line(lo->run->out, lo->prefix, text, strlen(text));
 }
 
@@ -104,7 +104,9 @@ void rn_leg_printf(rn_leg_out *lo, const char *fmt, ...) {
     rn_sb sb = RN_SB_INIT;
     rn_sb_vprintf(&sb, fmt, ap);
     va_end(ap);
+    lo->loud = !strncmp(rn_sb_str(&sb), "error: ", 7);
     leg_write(lo, true, rn_sb_str(&sb));
+    lo->loud = false;
     leg_event(lo, "message", json_pack("{s:s}", "text", rn_sb_str(&sb)));
     rn_sb_free(&sb);
 }
@@ -167,7 +169,9 @@ static void sink_log(void *ud, rn_log_kind kind, const char *text) {
         rn_sb_printf(&sb, "  error: %s", text);
         break;
     }
+    lo->loud = kind == RN_LOG_ERROR || kind == RN_LOG_WARNING; /* shown with -q too */
     leg_write(lo, console, rn_sb_str(&sb));
+    lo->loud = false;
     leg_event(lo, "log",
               json_pack("{s:s?,s:s,s:s}", "step", lo->step, "kind", kind_name(kind), "text", text));
     rn_sb_free(&sb);

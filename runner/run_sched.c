@@ -679,9 +679,11 @@ static const char *result_text(const jobrt *jr, const leg *lg) {
     return rn_step_status_name(lg->status);
 }
 
+/* The table is printed with -q too: it is what a quiet run is for. */
+#define rn_run_msg(r, ...) rn_out_printf((r)->out, NULL, __VA_ARGS__)
 static void print_summary(sched *sc) {
     rn_run *r = sc->r;
-    if (r->opts->json || r->opts->quiet)
+    if (r->opts->json)
         return;
     size_t width = 3;
     for (size_t w = 0; w < sc->n_wfs; w++)
@@ -696,7 +698,7 @@ static void print_summary(sched *sc) {
                 width = l > width ? l : width;
             }
         }
-    rn_run_msg(r, "%s", "");
+    rn_out_line(r->out, NULL, "", 0);
     rn_run_msg(r, "%-*s  %-28s  %s", (int)width, "JOB", "RESULT", "DURATION");
     for (size_t w = 0; w < sc->n_wfs; w++) {
         wfrt *wr = &sc->wfs[w];
@@ -723,6 +725,8 @@ static void print_summary(sched *sc) {
         }
     }
 }
+
+#undef rn_run_msg
 
 /* Concatenates the per-job step summaries into RUN/summary.md. */
 static void collect_summaries(sched *sc) {
