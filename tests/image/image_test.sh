@@ -171,6 +171,9 @@ Pulled: $REG/test/multi:v1" "list resolved to amd64"
   js=$("$RUNNEL" image inspect "$REG/test/multi:v1")
   expect_eq "$(jq -r .architecture <<<"$js")" amd64 "arch"
   expect_eq "$(cat "$(jq -r '.layers[1].dir' <<<"$js")/etc/arch.txt")" amd64 "amd64 layer"
+  armman=$T/arm/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/arm/index.json" | cut -c8-)
+  armlayer=$(jq -r '.layers[1].digest' "$armman")
+  [ ! -e "$STORE/blobs/sha256/${armlayer:7}" ] || fail "arm64 layer downloaded"
   # by the index digest too
   out=$("$RUNNEL" image pull -q "$REG/test/multi@$idx")
   expect_eq "$out" "Digest: $md
