@@ -5,7 +5,6 @@
 #include "actions/commands.h"
 #include "actions/hashfiles.h"
 #include "actions/step_action.h"
-#include "actions/step_docker.h"
 #include "common/strbuf.h"
 #include "sandbox/proc.h"
 
@@ -575,9 +574,6 @@ typedef struct proc_spec {
     long step_timeout_ms; /* 0 = none */
     json_t *outputs;      /* may be NULL */
     json_t *state;        /* may be NULL */
-    json_t *base_env;     /* NULL: j->base_env */
-    struct rn_container *container; /* NULL: j->container */
-    const char *files_as; /* env files' folder inside the container (NULL: paths.files) */
 } proc_spec;
 
 /* Runs one process of a step with env files and workflow commands wired in. */
@@ -592,17 +588,15 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
         if (fp)
             fclose(fp);
     }
-    json_t *envo = json_copy(ps->base_env ? ps->base_env : j->base_env);
+    json_t *envo = json_copy(j->base_env);
     json_object_update(envo, ps->env);
     if (ps->extra)
         json_object_update(envo, ps->extra);
-    static const char *const fvars[5] = {"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_STATE",
-                                         "GITHUB_PATH", "GITHUB_STEP_SUMMARY"};
-    for (int k = 0; k < 5; k++) {
-        char *seen = ps->files_as ? rn_xprintf("%s/%s_%u", ps->files_as, names[k], n) : NULL;
-        set_kv(envo, fvars[k], seen ? seen : files[k]);
-        free(seen);
-    }
+    set_kv(envo, "GITHUB_ENV", files[0]);
+    set_kv(envo, "GITHUB_OUTPUT", files[1]);
+    set_kv(envo, "GITHUB_STATE", files[2]);
+    set_kv(envo, "GITHUB_PATH", files[3]);
+    set_kv(envo, "GITHUB_STEP_SUMMARY", files[4]);
     const char *base_path = json_string_value(json_object_get(envo, "PATH"));
     char *path = rn_path_join(&j->path, base_path ? base_path : "");
     set_kv(envo, "PATH", path);
@@ -647,7 +641,6 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
     o.kill_grace_ms = 2000;
     o.on_line = on_line;
     o.cb_data = &io;
-    o.container = ps->container ? ps->container : j->container;
 
     rn_step_status st = RN_STEP_STATUS_FAILURE;
     char *err = NULL;
@@ -722,13 +715,6 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
     return st;
 }
 
-rn_step_status rn_job_run_process(rn_job *j, const rn_step_proc *sp) {
-    proc_spec ps = {sp->argv,       sp->env,        sp->extra,    sp->cwd,
-                    sp->timeout_ms, sp->outputs,    NULL,         sp->base_env,
-                    sp->container,  sp->files_as};
-    return run_process(j, &ps);
-}
-
 /* ---- shells ---- */
 
 static bool on_path(rn_job *j, const char *prog) {
@@ -737,15 +723,6 @@ static bool on_path(rn_job *j, const char *prog) {
     bool found = false;
     for (char *save = NULL, *dir = strtok_r(path, ":", &save); dir && !found;
          dir = strtok_r(NULL, ":", &save)) {
-        if (j->prog_roots) { /* a container image: look in its layers (links may be absolute) */
-            struct stat sb;
-            for (size_t r = 0; j->prog_roots[r] && !found; r++) {
-                char *f = rn_xprintf("%s%s/%s", j->prog_roots[r], dir, prog);
-                found = lstat(f, &sb) == 0 && !S_ISCHR(sb.st_mode);
-                free(f);
-            }
-            continue;
-        }
         char *f = rn_xprintf("%s/%s", dir, prog);
         found = access(f, X_OK) == 0;
         free(f);
@@ -1066,7 +1043,7 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
         rn_job_log(j, RN_LOG_ERROR, "Expected format {org}/{repo}[/path]@ref. Actual '%s'", uses);
         goto out;
     case RN_USES_DOCKER:
-        st = rn_step_docker(j, uses, NULL, with, env, timeout_ms, outputs);
+        rn_job_log(j, RN_LOG_ERROR, "docker actions are not supported yet: %s", uses);
         goto out;
     case RN_USES_LOCAL:
         dir = resolve_dir(j, uses);
@@ -1116,7 +1093,7 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
         }
         json_decref(state);
     } else {
-        st = rn_step_docker(j, uses, la, inputs, env, timeout_ms, outputs);
+        rn_job_log(j, RN_LOG_ERROR, "docker actions are not supported yet: %s", uses);
     }
     json_decref(inputs);
     if (!slot || la != slot->la)
