@@ -96,6 +96,7 @@ typedef struct init_args {
     unsigned long flags; /* namespaces of the init */
     int sock;            /* helper end of the request socket */
     bool userns, own_net;
+    int net_fd; /* network namespace to join before cloning the init, or -1 */
 } init_args;
 
 static int read_full(int fd, void *buf, size_t n) {
@@ -432,6 +433,7 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     masked[o->n_masked] = root;
 
     init_args a = {0};
+    a.net_fd = -1;
     a.plan = (rn_mount_plan){rootdir,
                              ov.data,
                              masked,
@@ -440,7 +442,7 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
                              o->n_binds,
                              o->hostname ? o->hostname : "runnel",
                              userns,
-                             o->net != RN_NET_HOST};
+                             o->net != RN_NET_HOST || o->net_from};
     int go[2] = {-1, -1}, rep[2] = {-1, -1}, life[2] = {-1, -1}, zs[2] = {-1, -1};
     char *warn = NULL;
     rn_cgroup_limits lim = {o->memory_bytes, o->pids_max, o->cpu_shares, o->cpu_millis};
@@ -470,13 +472,21 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     a.report_w = rep[1];
     a.life_r = life[0];
     a.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-    if (o->net != RN_NET_HOST)
+    if (o->net_from) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)o->net_from->init_pid);
+        if ((a.net_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+            *err = rn_xprintf("container: network of the other container: %s", strerror(errno));
+            goto fail;
+        }
+    } else if (o->net != RN_NET_HOST) {
         a.flags |= CLONE_NEWNET;
+    }
     if (userns)
         a.flags |= CLONE_NEWUSER;
     a.sock = zs[1];
     a.userns = userns;
-    a.own_net = o->net != RN_NET_HOST;
+    a.own_net = o->net != RN_NET_HOST || o->net_from;
     pid_t zpid = fork();
     if (zpid == 0)
         zygote_main(c, &a);
@@ -484,6 +494,9 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         *err = rn_xprintf("fork: %s", strerror(errno));
         goto fail;
     }
+    if (a.net_fd >= 0)
+        close(a.net_fd);
+    a.net_fd = -1;
     c->zygote_pid = zpid;
     close(zs[1]);
     zs[1] = -1;
@@ -561,6 +574,8 @@ fail:
         if (zs[i] >= 0)
             close(zs[i]);
     }
+    if (a.net_fd >= 0)
+        close(a.net_fd);
     reap_helpers(c);
     free(upper);
     free(work);
@@ -860,8 +875,8 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
         write_full(a->sock, info, sizeof info);
         _exit(1);
     }
-    int keep[] = {a->go_r, a->report_w, a->life_r, a->sock};
-    close_all_but(keep, 4);
+    int keep[] = {a->go_r, a->report_w, a->life_r, a->sock, a->net_fd};
+    close_all_but(keep, a->net_fd >= 0 ? 5 : 4);
     prctl(PR_SET_NAME, "runnel-ctr", 0, 0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -873,12 +888,19 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
         }
         close(fd);
     }
+    if (a->net_fd >= 0 && setns(a->net_fd, CLONE_NEWNET) != 0) { /* the init inherits it */
+        int info[2] = {-1, errno};
+        write_full(a->sock, info, sizeof info);
+        _exit(1);
+    }
     pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | a->flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (init == 0) {
         close(a->sock);
         init_main(a);
     }
     int info[2] = {init, init < 0 ? errno : 0};
+    if (a->net_fd >= 0)
+        close(a->net_fd);
     close(a->go_r);
     close(a->report_w);
     close(a->life_r);

@@ -84,6 +84,9 @@ typedef struct rn_container_opts {
     uid_t uid; /* user and group processes run as inside the container (default 0: root) */
     gid_t gid;
     rn_net_mode net;
+    /* Join the network namespace of this live container instead (`net` is then ignored): the
+     * job's services and steps share localhost. Needs root (no user namespace). */
+    rn_container *net_from;
     /* Resource limits through the container's cgroup; 0 = no limit. A limit whose controller is
      * missing is skipped (rn_container_warnings() says which). */
     int64_t memory_bytes;

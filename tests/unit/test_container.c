@@ -322,6 +322,38 @@ static void binds_users_and_isolation(void **st) {
     rn_container_destroy(b);
 }
 
+static void services_share_a_network(void **st) {
+    (void)st;
+    rn_container_opts co = {0};
+    co.net = RN_NET_PRIVATE;
+    rn_container *job = make(&co);
+    rn_container_opts so = {0};
+    so.net_from = job;
+    so.hostname = "db";
+    rn_container *svc = make(&so);
+    rn_container_opts lone = {0};
+    lone.net = RN_NET_PRIVATE;
+    rn_container *other = make(&lone);
+    /* A service listening on the job's localhost. */
+    const char *serve[] = {"sh", "-c", "setsid nc -ll -p 8080 -e echo from-service & sleep 0.3",
+                           NULL};
+    rn_proc_opts o = in(svc, serve);
+    run(&o, NULL, NULL);
+    const char *ask[] = {"sh", "-c", "nc -w 2 127.0.0.1 8080 </dev/null 2>&1", NULL};
+    o = in(job, ask);
+    char *out;
+    run(&o, &out, NULL);
+    assert_string_equal(out, "from-service\n");
+    free(out);
+    o = in(other, ask);
+    run(&o, &out, NULL);
+    assert_string_equal(out, "nc: can't connect to remote host (127.0.0.1): Connection refused\n");
+    free(out);
+    rn_container_destroy(svc);
+    rn_container_destroy(other);
+    rn_container_destroy(job);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(steps_share_one_container),
@@ -329,6 +361,7 @@ int main(void) {
         cmocka_unit_test(timeout_and_cancel_inside),
         cmocka_unit_test(nothing_outlives_the_container),
         cmocka_unit_test(binds_users_and_isolation),
+        cmocka_unit_test(services_share_a_network),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
