@@ -47,8 +47,8 @@ static int setup(void **st) {
     snprintf(rootfs, sizeof rootfs, "%s/rootfs", tmpl);
     snprintf(state, sizeof state, "%s/state", tmpl);
     snprintf(ws, sizeof ws, "%s/ws", tmpl);
-    return sh("mkdir -p %s/bin %s && cp /bin/busybox %s/bin/ && for a in $(/bin/busybox --list); "
-              "do [ $a = busybox ] || ln -s busybox %s/bin/$a; done",
+    return sh("mkdir -p %s/bin %s && cp /bin/busybox %s/bin/ && for a in sh true cat ls wc id "
+              "hostname sleep setsid nc grep; do ln -s busybox %s/bin/$a; done",
               rootfs, ws, rootfs, rootfs) == 0
                ? 0
                : -1;
