@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -770,6 +771,60 @@ static int mkparents(const char *path) {
     return rc;
 }
 
+/* Files of a restore, copied by a few threads (copies of many small files are bound by
+ * per-file system calls and page allocation, which run in parallel). */
+typedef struct restore_job {
+    json_t *man;
+    const long long *blob; /* blob number per manifest index, -1 for non-files */
+    const char *workspace;
+    int tfd;
+    size_t n, next; /* next index to take (atomic) */
+    int rc;         /* first error (atomic compare-and-swap) */
+    char *err;
+    pthread_mutex_t lock;
+} restore_job;
+
+static void *restore_files(void *arg) {
+    restore_job *r = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
+        if (i >= r->n || __atomic_load_n(&r->rc, __ATOMIC_RELAXED))
+            break;
+        if (r->blob[i] < 0)
+            continue;
+        json_t *it = json_array_get(r->man, i);
+        mode_t mode = (mode_t)json_integer_value(json_array_get(it, 1));
+        long long size = json_integer_value(json_array_get(it, 2));
+        time_t mtime = (time_t)json_integer_value(json_array_get(it, 3));
+        const char *rel = json_string_value(json_array_get(it, 4));
+        char *dst = rn_xprintf("%s/%s", r->workspace, rel);
+        char name[32];
+        snprintf(name, sizeof name, "%lld", r->blob[i]);
+        int in = openat(r->tfd, name, O_RDONLY | O_CLOEXEC);
+        clear_path(dst, 'f');
+        int out = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0 || copy_fd(in, out, size)) {
+            int e = errno;
+            pthread_mutex_lock(&r->lock);
+            if (!r->rc) {
+                r->err = rn_xprintf("cache: cannot write %s: %s", dst, strerror(e));
+                __atomic_store_n(&r->rc, -1, __ATOMIC_RELAXED);
+            }
+            pthread_mutex_unlock(&r->lock);
+        } else {
+            struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+            fchmod(out, mode);
+            futimens(out, ts);
+        }
+        if (out >= 0)
+            close(out);
+        if (in >= 0)
+            close(in);
+        free(dst);
+    }
+    return NULL;
+}
+
 static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err) {
     json_t *man = load_manifest(dfd, meta);
     if (!man)
@@ -781,13 +836,13 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
     }
     /* verify every file before writing anything: a truncated entry is a miss */
     size_t n = json_array_size(man);
-    int *fds = rn_xcalloc(n + 1, sizeof *fds);
-    long long blob = 0;
+    long long *blob = rn_xcalloc(n + 1, sizeof *blob);
+    long long nb = 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         json_t *it = json_array_get(man, i);
         const char *type = json_string_value(json_array_get(it, 0));
-        fds[i] = -1;
+        blob[i] = -1;
         if (!type || !json_is_string(json_array_get(it, 4))) {
             rc = 1;
             break;
@@ -795,22 +850,21 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         if (type[0] != 'f')
             continue;
         char name[32];
-        snprintf(name, sizeof name, "%lld", blob++);
-        fds[i] = openat(tfd, name, O_RDONLY | O_CLOEXEC);
+        snprintf(name, sizeof name, "%lld", nb);
+        blob[i] = nb++;
         struct stat st;
-        if (fds[i] < 0 || fstat(fds[i], &st) ||
-            st.st_size != json_integer_value(json_array_get(it, 2)))
+        if (fstatat(tfd, name, &st, 0) || st.st_size != json_integer_value(json_array_get(it, 2)))
             rc = 1;
     }
+    /* folders, links and the files' parent folders, in order */
     for (size_t i = 0; i < n && rc == 0; i++) {
         json_t *it = json_array_get(man, i);
         char type = json_string_value(json_array_get(it, 0))[0];
         mode_t mode = (mode_t)json_integer_value(json_array_get(it, 1));
-        long long size = json_integer_value(json_array_get(it, 2));
-        time_t mtime = (time_t)json_integer_value(json_array_get(it, 3));
         const char *rel = json_string_value(json_array_get(it, 4));
         char *dst = strcmp(rel, ".") ? rn_xprintf("%s/%s", workspace, rel) : rn_xstrdup(workspace);
-        clear_path(dst, type);
+        if (type != 'f')
+            clear_path(dst, type);
         if (mkparents(dst)) {
             *err = rn_xprintf("cache: cannot create the folder of %s: %s", dst, strerror(errno));
             rc = -1;
@@ -825,20 +879,24 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
                 *err = rn_xprintf("cache: cannot create link %s: %s", dst, strerror(errno));
                 rc = -1;
             }
-        } else {
-            int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-            if (out < 0 || copy_fd(fds[i], out, size)) {
-                *err = rn_xprintf("cache: cannot write %s: %s", dst, strerror(errno));
-                rc = -1;
-            } else {
-                struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
-                fchmod(out, mode);
-                futimens(out, ts);
-            }
-            if (out >= 0)
-                close(out);
         }
         free(dst);
+    }
+    if (rc == 0 && nb) {
+        restore_job r = {man, blob, workspace, tfd, n, 0, 0, NULL, PTHREAD_MUTEX_INITIALIZER};
+        pthread_t th[4];
+        int nt = nb >= 64 ? 4 : 1, started = 0;
+        for (int t = 1; t < nt; t++)
+            if (pthread_create(&th[started], NULL, restore_files, &r) == 0)
+                started++;
+        restore_files(&r);
+        for (int t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+        pthread_mutex_destroy(&r.lock);
+        if (r.rc) {
+            rc = r.rc;
+            *err = r.err;
+        }
     }
     /* directories last (deepest first): their modes and times after their content */
     for (size_t i = n; i-- > 0 && rc == 0;) {
@@ -853,10 +911,7 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
         free(dst);
     }
-    for (size_t i = 0; i < n; i++)
-        if (fds[i] > 2)
-            close(fds[i]);
-    free(fds);
+    free(blob);
     close(tfd);
     json_decref(man);
     return rc;
