@@ -2,7 +2,8 @@
  * Add an entry to `builtins` to serve another one (cache, setup-java, runnel/coverage, ...). */
 #include "actions/step.h"
 #include "actions/cache_action.h" /* actions/cache, setup-java: caching engineer */
-#include "actions/checkout.h"     /* actions/checkout: remote actions engineer */
+#include "actions/checkout.h"
+#include "actions/coverage_action.h"     /* actions/checkout: remote actions engineer */
 #include "actions/setup_java.h"
 #include "actions/verify.h" /* runnel/verify: verify engineer */
 
@@ -18,6 +19,7 @@ static const struct {
     {"actions/cache/restore", rn_cache_action},
     {"actions/cache/save", rn_cache_action},
     {"actions/setup-java", rn_setup_java_action},
+    {"runnel/coverage", rn_coverage_action},
     {"runnel/verify", rn_verify_builtin},
 };
 
