@@ -48,7 +48,7 @@ static int setup(void **st) {
     snprintf(state, sizeof state, "%s/state", tmpl);
     snprintf(ws, sizeof ws, "%s/ws", tmpl);
     return sh("mkdir -p %s/bin %s && cp /bin/busybox %s/bin/ && for a in sh true cat ls wc id "
-              "hostname sleep setsid nc grep; do ln -s busybox %s/bin/$a; done",
+              "hostname sleep setsid nc grep head; do ln -s busybox %s/bin/$a; done",
               rootfs, ws, rootfs, rootfs) == 0
                ? 0
                : -1;
@@ -136,6 +136,24 @@ static void steps_share_one_container(void **st) {
     o.stderr_mode = RN_STDIO_MERGE;
     r = run(&o, &out, NULL);
     assert_string_equal(out, "a\nb\nc\n");
+    free(out);
+    rn_container_destroy(c);
+}
+
+static void minimal_dev(void **st) {
+    (void)st;
+    rn_container_opts co = {0};
+    rn_container *c = make(&co);
+    const char *argv[] = {"sh", "-c",
+                          "echo x > /dev/null && head -c 3 /dev/zero | wc -c; "
+                          "{ echo > /dev/full; } 2>/dev/null || echo full; ls /dev | wc -l",
+                          NULL};
+    rn_proc_opts o = in(c, argv);
+    char *out;
+    rn_proc_result r = run(&o, &out, NULL);
+    assert_int_equal(r.exit_code, 0);
+    /* null zero full random urandom tty pts ptmx shm fd stdin stdout stderr */
+    assert_string_equal(out, "3\nfull\n13\n");
     free(out);
     rn_container_destroy(c);
 }
@@ -357,6 +375,7 @@ static void services_share_a_network(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(steps_share_one_container),
+        cmocka_unit_test(minimal_dev),
         cmocka_unit_test(start_errors_are_exact),
         cmocka_unit_test(timeout_and_cancel_inside),
         cmocka_unit_test(nothing_outlives_the_container),
