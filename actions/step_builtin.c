@@ -1,11 +1,12 @@
 /* Built-in actions: `uses:` names runnel serves itself instead of fetching them.
  * Add an entry to `builtins` to serve another one (cache, setup-java, runnel/coverage, ...). */
 #include "actions/step.h"
-#include "actions/cache_action.h" /* actions/cache, setup-java: caching engineer */
+
+#include "actions/cache_action.h"
 #include "actions/checkout.h"
-#include "actions/coverage_action.h"     /* actions/checkout: remote actions engineer */
+#include "actions/coverage_action.h"
 #include "actions/setup_java.h"
-#include "actions/verify.h" /* runnel/verify: verify engineer */
+#include "actions/verify.h"
 
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,7 @@ static const struct {
     const char *name; /* owner/repo, compared case-insensitively */
     rn_builtin_fn fn;
 } builtins[] = {
+    /* clang-format off */
     {"actions/checkout", rn_checkout_action},
     {"actions/cache", rn_cache_action},
     {"actions/cache/restore", rn_cache_action},
@@ -21,6 +23,7 @@ static const struct {
     {"actions/setup-java", rn_setup_java_action},
     {"runnel/coverage", rn_coverage_action},
     {"runnel/verify", rn_verify_builtin},
+    /* clang-format on */
 };
 
 rn_builtin_fn rn_step_builtin(const char *uses) {
