@@ -5,6 +5,7 @@
 #include "actions/commands.h"
 #include "actions/hashfiles.h"
 #include "actions/step_action.h"
+#include "actions/step_docker.h"
 #include "common/strbuf.h"
 #include "sandbox/proc.h"
 
@@ -577,7 +578,8 @@ typedef struct proc_spec {
 } proc_spec;
 
 /* Runs one process of a step with env files and workflow commands wired in. */
-static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
+/* ov (may be NULL): base environment, container and env files' folder of a docker action */
+static rn_step_status run_process_in(rn_job *j, const proc_spec *ps, const rn_step_proc *ov) {
     unsigned n = ++j->counter;
     static const char *const names[5] = {"set_env", "set_output", "save_state", "add_path",
                                          "step_summary"};
@@ -588,15 +590,17 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
         if (fp)
             fclose(fp);
     }
-    json_t *envo = json_copy(j->base_env);
+    json_t *envo = json_copy(ov && ov->base_env ? ov->base_env : j->base_env);
     json_object_update(envo, ps->env);
     if (ps->extra)
         json_object_update(envo, ps->extra);
-    set_kv(envo, "GITHUB_ENV", files[0]);
-    set_kv(envo, "GITHUB_OUTPUT", files[1]);
-    set_kv(envo, "GITHUB_STATE", files[2]);
-    set_kv(envo, "GITHUB_PATH", files[3]);
-    set_kv(envo, "GITHUB_STEP_SUMMARY", files[4]);
+    static const char *const fvars[5] = {"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_STATE",
+                                         "GITHUB_PATH", "GITHUB_STEP_SUMMARY"};
+    for (int k = 0; k < 5; k++) {
+        char *seen = ov && ov->files_as ? rn_xprintf("%s/%s_%u", ov->files_as, names[k], n) : NULL;
+        set_kv(envo, fvars[k], seen ? seen : files[k]);
+        free(seen);
+    }
     const char *base_path = json_string_value(json_object_get(envo, "PATH"));
     char *path = rn_path_join(&j->path, base_path ? base_path : "");
     set_kv(envo, "PATH", path);
@@ -641,6 +645,7 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
     o.kill_grace_ms = 2000;
     o.on_line = on_line;
     o.cb_data = &io;
+    o.container = ov && ov->container ? ov->container : j->container;
 
     rn_step_status st = RN_STEP_STATUS_FAILURE;
     char *err = NULL;
@@ -715,6 +720,15 @@ static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
     return st;
 }
 
+static rn_step_status run_process(rn_job *j, const proc_spec *ps) {
+    return run_process_in(j, ps, NULL);
+}
+
+rn_step_status rn_job_run_process(rn_job *j, const rn_step_proc *sp) {
+    proc_spec ps = {sp->argv, sp->env, sp->extra, sp->cwd, sp->timeout_ms, sp->outputs, NULL};
+    return run_process_in(j, &ps, sp);
+}
+
 /* ---- shells ---- */
 
 static bool on_path(rn_job *j, const char *prog) {
@@ -723,6 +737,15 @@ static bool on_path(rn_job *j, const char *prog) {
     bool found = false;
     for (char *save = NULL, *dir = strtok_r(path, ":", &save); dir && !found;
          dir = strtok_r(NULL, ":", &save)) {
+        if (j->prog_roots) { /* a container image: look in its layers (links may be absolute) */
+            struct stat sb;
+            for (size_t r = 0; j->prog_roots[r] && !found; r++) {
+                char *f = rn_xprintf("%s%s/%s", j->prog_roots[r], dir, prog);
+                found = lstat(f, &sb) == 0 && !S_ISCHR(sb.st_mode);
+                free(f);
+            }
+            continue;
+        }
         char *f = rn_xprintf("%s/%s", dir, prog);
         found = access(f, X_OK) == 0;
         free(f);
@@ -1043,7 +1066,7 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
         rn_job_log(j, RN_LOG_ERROR, "Expected format {org}/{repo}[/path]@ref. Actual '%s'", uses);
         goto out;
     case RN_USES_DOCKER:
-        rn_job_log(j, RN_LOG_ERROR, "docker actions are not supported yet: %s", uses);
+        st = rn_step_docker(j, uses, NULL, with, env, timeout_ms, outputs);
         goto out;
     case RN_USES_LOCAL:
         dir = resolve_dir(j, uses);
@@ -1093,7 +1116,7 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
         }
         json_decref(state);
     } else {
-        rn_job_log(j, RN_LOG_ERROR, "docker actions are not supported yet: %s", uses);
+        st = rn_step_docker(j, uses, la, inputs, env, timeout_ms, outputs);
     }
     json_decref(inputs);
     if (!slot || la != slot->la)

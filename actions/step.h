@@ -88,7 +88,12 @@ struct rn_job {
     rn_resolve_action_fn resolve_action; /* NULL: remote actions are not supported */
     void *resolve_ud;
     long deadline_ms; /* CLOCK_MONOTONIC ms when the job times out; 0 = none */
-    bool debug;       /* ACTIONS_STEP_DEBUG-like: show ::debug:: */
+    /* The job's container (runner/run_container.c): every step process starts in it. NULL = the
+     * host. prog_roots (NULL-terminated, topmost first) are host folders holding the container's
+     * root filesystem, where the default shell is looked up; NULL = the host's root. */
+    struct rn_container *container;
+    const char *const *prog_roots;
+    bool debug; /* ACTIONS_STEP_DEBUG-like: show ::debug:: */
 
     /* State the executor keeps */
     rn_strlist path;        /* GITHUB_PATH prepends */
@@ -146,6 +151,21 @@ rn_step_uses_kind rn_step_uses_classify(const char *uses);
 typedef rn_step_status (*rn_builtin_fn)(rn_job *j, const char *uses, json_t *with, json_t *outputs);
 /* The built-in for `uses` (matched on owner/repo before '@', case-insensitively), or NULL. */
 rn_builtin_fn rn_step_builtin(const char *uses);
+
+/* One process of the current step with environment files and workflow commands wired in, in a
+ * container of the caller's choosing (actions/step_docker.c). Borrowed fields. */
+typedef struct rn_step_proc {
+    const char *const *argv;
+    json_t *env;      /* env context (strings) */
+    json_t *extra;    /* more variables (INPUT_*), may be NULL */
+    json_t *base_env; /* replaces j->base_env when non-NULL */
+    const char *cwd;
+    long timeout_ms;                /* 0 = none (the job's deadline still applies) */
+    json_t *outputs;                /* may be NULL */
+    struct rn_container *container; /* NULL: j->container */
+    const char *files_as; /* the env files' folder as the process sees it (NULL: paths.files) */
+} rn_step_proc;
+rn_step_status rn_job_run_process(rn_job *j, const rn_step_proc *sp);
 
 /* Emits a log line through the sink (printf-style). */
 void rn_job_log(rn_job *j, rn_log_kind kind, const char *fmt, ...)

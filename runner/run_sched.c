@@ -10,6 +10,7 @@
 
 #include "actions/remote.h"
 #include "common/strbuf.h"
+#include "runner/run_container.h"
 #include "workflow/matrix.h"
 
 #include <ctype.h>
@@ -133,15 +134,8 @@ static int check_runs_on(rn_run *r, rn_job *j, const rn_wf_job *wj, rn_leg_out *
             free(err);
             return -1;
         }
+        /* a label mapped to an image runs in a container (runner/run_container.c) */
         const char *mapped = json_string_value(rn_object_iget(r->opts->platforms, label));
-        if (mapped && strcmp(mapped, "host")) {
-            rn_leg_printf(lo,
-                          "error: runs-on '%s' is mapped to the image '%s': running jobs in "
-                          "containers is not supported yet (use -P %s=host)",
-                          label, mapped, label);
-            free(label);
-            return -1;
-        }
         if (!mapped && !label_on_host(label)) {
             rn_run_warn(r,
                         "%sjob '%s' runs on '%s', which runnel cannot serve on this machine; "
@@ -193,6 +187,7 @@ static void run_leg(sched *sc, leg *lg) {
 
     rn_job j;
     rn_job_init(&j);
+    rn_job_ctr *ctr = NULL; /* the job's container and services */
     pthread_mutex_lock(&r->lock);
     lg->j = &j;
     bool pre_cancelled = lg->status == RN_STEP_STATUS_CANCELLED;
@@ -253,11 +248,8 @@ static void run_leg(sched *sc, leg *lg) {
         rn_leg_printf(&lo, "error: reusable workflows are not supported yet: %s", wj->uses.s);
         goto finish;
     }
-    if (wj->container || wj->n_services) {
-        rn_leg_printf(&lo, "error: job %s are not supported yet: runnel runs jobs on the host",
-                      wj->container ? "containers" : "services");
+    if (rn_job_ctr_setup(r, &j, wj, jdir, &lo, &ctr) != 0)
         goto finish;
-    }
     json_t *env = wf->env ? rn_job_eval_node(&j, wf->env, &err) : json_object();
     if (!env || !json_is_object(env)) {
         rn_leg_printf(&lo, "error: env: %s", err ? err : "not a mapping");
@@ -367,6 +359,7 @@ finish:
     pthread_mutex_lock(&r->lock);
     lg->j = NULL;
     pthread_mutex_unlock(&r->lock);
+    rn_job_ctr_teardown(ctr, &j);
     rn_job_free(&j);
     rn_leg_out_free(&lo);
     json_decref(github);
