@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# `runnel run` jobs in runnel's containers: images built here from busybox-static and imported
+# into a temp RUNNEL_HOME, workflows run in a temp git repository.
+# usage: cjob_test.sh CASE   (env: RUNNEL, IMGTOOL; exit 77 = skipped)
+set -euo pipefail
+CASE=${1:?case}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+cjob_prereqs
+
+T=$(mktemp -d /tmp/rn-cjob-test.XXXXXX)
+cleanup() { rm -rf "$T"; }
+trap cleanup EXIT
+export RUNNEL_HOME=$T/home HOME=$T/userhome
+mkdir -p "$HOME"
+R=$T/repo
+new_repo "$R"
+make_image "$T/img" busybox:test
+wf() { cat >"$R/.github/workflows/$1"; }
+# run ARGS...: runnel run in the repo; stdout+stderr in $OUT, status in $RC
+run() {
+  commit_repo "$R"
+  RC=0
+  OUT=$(cd "$R" && "$RUNNEL" run "$@" 2>&1) || RC=$?
+}
+has_line() { grep -qxF -- "$1" <<<"$OUT" || fail "output lacks the line [$1]:
+$OUT"; }
+has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks [$1]:
+$OUT"; }
+
+case $CASE in
+image-job)
+  wf ci.yml <<'EOF'
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    env:
+      IMAGE_VAR: from-job
+    steps:
+      - run: |
+          . /etc/os-release; echo "os=$ID init=$(cat /proc/1/comm) host=$(hostname)"
+          echo "var=$IMAGE_VAR home=$HOME pwd-ok=$([ "$(pwd)" = "$GITHUB_WORKSPACE" ] && echo yes)"
+          echo "written in $ID" > from-container.txt
+          echo "MARK=set-in-container" >> "$GITHUB_ENV"
+      - run: echo "mark=$MARK shell=$(readlink /proc/$$/exe)"
+EOF
+  run -P ubuntu-latest=busybox:test
+  expect_eq "$RC" 0 "exit status"
+  has_line "[ci.yml/build] Job container: docker.io/library/busybox:test ($("$RUNNEL" image inspect busybox:test | jq -r .digest))"
+  has_line "[ci.yml/build]   | os=runnel-test init=runnel-init host=build"
+  has_line "[ci.yml/build]   | var=from-job home=/github/home pwd-ok=yes"
+  has_line "[ci.yml/build]   | mark=set-in-container shell=/bin/busybox"
+  expect_eq "$(cat "$R/from-container.txt")" "written in runnel-test" "file written in the workspace"
+  ;;
+host-root)
+  # without -P an ubuntu-latest job runs in a container of the host's root filesystem
+  mark=/var/tmp/rn-cjob-$$-$RANDOM
+  wf ci.yml <<EOF
+on: push
+jobs:
+  iso:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "init=\$(cat /proc/1/comm) procs=\$(ls -d /proc/[0-9]* | wc -l)"
+          echo x > $mark && echo "wrote $mark"
+          echo ws > in-workspace.txt
+      - run: cat $mark
+EOF
+  run
+  expect_eq "$RC" 0 "exit status"
+  # the container's pid 1, the step's shell and ls (plus the in-container helper)
+  grep -qE '^\[ci.yml/iso\]   \| init=runnel-init procs=[3-5]$' <<<"$OUT" || fail "host processes visible:
+$OUT"
+  has_line "[ci.yml/iso]   | x"
+  [ ! -e "$mark" ] || { rm -f "$mark"; fail "the job wrote $mark on the host"; }
+  expect_eq "$(cat "$R/in-workspace.txt")" ws "workspace write"
+  # control: -P ubuntu-latest=host runs on the host, where the file does land
+  run -P ubuntu-latest=host
+  expect_eq "$RC" 0 "exit status on the host"
+  [ -e "$mark" ] || fail "control: $mark not written on the host"
+  rm -f "$mark"
+  grep -q 'init=runnel-init' <<<"$OUT" && fail "control ran in a container"
+  ;;
+container-job)
+  mkdir -p "$T/vol" && echo "volume data" >"$T/vol/f.txt"
+  wf ci.yml <<EOF
+on: push
+jobs:
+  boxed:
+    runs-on: ubuntu-latest
+    container:
+      image: busybox:test
+      env:
+        FROM_CONTAINER: c-env
+      options: --hostname boxhost --user 1234:2345 --memory 256m --cpus 1.5 -e OPT_VAR=o-env
+      volumes:
+        - $T/vol:/data:ro
+        - named:/named
+    steps:
+      - run: |
+          echo "host=\$(hostname) id=\$(id -u):\$(id -g) env=\$FROM_CONTAINER/\$OPT_VAR os=\$(. /etc/os-release; echo \$ID)"
+          echo "data=\$(cat /data/f.txt)"
+          if touch /data/new 2>/dev/null; then echo "ro=no"; else echo "ro=yes"; fi
+          echo "mem=\$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo ?)"
+          echo "ctx=\${{ job.container.network }}"
+  string-form:
+    runs-on: ubuntu-latest
+    container: busybox:test
+    steps:
+      - run: echo "string form on \$(. /etc/os-release; echo \$ID) as \$(id -u)"
+EOF
+  run
+  expect_eq "$RC" 0 "exit status"
+  has_line "[ci.yml/boxed]   | host=boxhost id=1234:2345 env=c-env/o-env os=runnel-test"
+  has_line "[ci.yml/boxed]   | data=volume data"
+  has_line "[ci.yml/boxed]   | ro=yes"
+  has_line "[ci.yml/boxed]   | ctx=host"
+  has_line "[ci.yml/string-form]   | string form on runnel-test as 0"
+  # the memory limit when the cgroup is visible inside (v2 namespace or v1 memory mount)
+  grep -qE '^\[ci.yml/boxed\]   \| mem=(268435456|\?)$' <<<"$OUT" || fail "memory limit:
+$OUT"
+  ;;
+services)
+  port=$("$IMGTOOL" freeport)
+  wf ci.yml <<EOF
+on: push
+jobs:
+  with-svc:
+    runs-on: ubuntu-latest
+    container: busybox:test
+    services:
+      web:
+        image: busybox:test
+        env:
+          MSG: hello-from-web
+        command: sh -c 'mkdir -p /www && echo "\$MSG" > /www/index.html && sleep 1 && exec httpd -f -p $port -h /www'
+        options: --health-cmd "wget -q -O /dev/null http://127.0.0.1:$port/" --health-interval 300ms --health-retries 20
+        ports:
+          - $port:$port
+    steps:
+      - run: |
+          echo "by-name=\$(wget -q -O- http://web:$port/)"
+          echo "localhost=\$(wget -q -O- http://localhost:$port/)"
+          echo "port=\${{ job.services.web.ports['$port'] }}"
+  sick:
+    runs-on: ubuntu-latest
+    services:
+      db:
+        image: busybox:test
+        command: sleep 30
+        options: --health-cmd "echo not ready; exit 1" --health-interval 100ms --health-retries 2
+    steps:
+      - run: echo never
+EOF
+  run
+  expect_eq "$RC" 1 "exit status"
+  has_line "[ci.yml/with-svc] Waiting for service web to be healthy: wget -q -O /dev/null http://127.0.0.1:$port/"
+  has_line "[ci.yml/with-svc] Service web is healthy"
+  has_line "[ci.yml/with-svc]   | by-name=hello-from-web"
+  has_line "[ci.yml/with-svc]   | localhost=hello-from-web"
+  has_line "[ci.yml/with-svc]   | port=$port"
+  has "[ci.yml/with-svc] 🏁  Job succeeded"
+  has_line "[ci.yml/sick] error: service 'db' is unhealthy: its health check failed 2 times (last: exit code 1: not ready)"
+  grep -qxF '[ci.yml/sick]   | never' <<<"$OUT" && fail "the sick job ran its steps"
+  # nothing of either job outlives it
+  pgrep -f "httpd -f -p $port" >/dev/null && fail "the service outlived its job"
+  true
+  ;;
+docker-action)
+  mkdir -p "$R/act" "$R/dfile"
+  cat >"$R/act/action.yml" <<'EOF'
+name: greeter
+inputs:
+  who:
+    default: world
+runs:
+  using: docker
+  image: docker://busybox:test
+  entrypoint: /bin/sh
+  args:
+    - -c
+    - 'echo "hello $1 INPUT_WHO=$INPUT_WHO ws=$GITHUB_WORKSPACE pwd=$(pwd) os=$(. /etc/os-release; echo $ID)"; echo "greeting=hi-$1" >> "$GITHUB_OUTPUT"; echo made > from-action.txt'
+    - sh
+    - ${{ inputs.who }}
+EOF
+  cat >"$R/dfile/action.yml" <<'EOF'
+name: built
+runs:
+  using: docker
+  image: Dockerfile
+EOF
+  wf ci.yml <<'EOF'
+on: push
+jobs:
+  act:
+    runs-on: ubuntu-latest
+    steps:
+      - id: g
+        uses: ./act
+        with:
+          who: runnel user
+      - run: echo "output=${{ steps.g.outputs.greeting }} file=$(cat from-action.txt)"
+      - uses: docker://busybox:test
+        with:
+          entrypoint: /bin/sh
+          args: -c 'echo "n=$# INPUT_FOO=$INPUT_FOO args=$*"' x "two words" three
+          foo: bar
+      - uses: ./dfile
+EOF
+  run -P ubuntu-latest=host
+  expect_eq "$RC" 1 "exit status"
+  has_line "[ci.yml/act]   | hello runnel user INPUT_WHO=runnel user ws=/github/workspace pwd=/github/workspace os=runnel-test"
+  has_line "[ci.yml/act]   | output=hi-runnel user file=made"
+  has_line "[ci.yml/act]   | n=2 INPUT_FOO=bar args=two words three"
+  has_line "[ci.yml/act]   error: $R/dfile/action.yml: building Dockerfile actions is not supported; use image: docker://..."
+  ;;
+seed)
+  # the seed's deploy pipeline, trimmed of setup-java (no JDK in a busybox image), with a stub
+  # ./mvnw that says where it runs: its test job must run in the container
+  sed '/Setup Java/,/java-version/d' "$HERE/../run/seed-dry-run/.github/workflows/deploy.yml" |
+    wf deploy.yml
+  printf '#!/bin/sh\n. /etc/os-release\necho "mvnw $* on $ID"\nexit 3\n' >"$R/mvnw"
+  chmod +x "$R/mvnw"
+  run -P ubuntu-latest=busybox:test .github/workflows/deploy.yml
+  expect_eq "$RC" 1 "exit status"
+  has "[Deploy/test] Job container: docker.io/library/busybox:test"
+  has_line "[Deploy/test]   | mvnw test on runnel-test"
+  has_line "[Deploy/test]   error: Process completed with exit code 3."
+  has_line "[Deploy/build] ⏭  Job skipped (a needed job did not succeed)"
+  # and the seed as it is: its test job runs in the container and fails at setup-java
+  cp "$HERE/../run/seed-dry-run/.github/workflows/deploy.yml" "$R/.github/workflows/deploy.yml"
+  run -P ubuntu-latest=busybox:test .github/workflows/deploy.yml
+  expect_eq "$RC" 1 "exit status (seed as is)"
+  has "[Deploy/test] Job container: docker.io/library/busybox:test"
+  has_line "[Deploy/test]   error: Input required and not supplied: distribution"
+  ;;
+*)
+  fail "unknown case $CASE"
+  ;;
+esac
+echo "ok: $CASE"
