@@ -23,6 +23,23 @@ static bool has_workflow_ext(const char *name) {
     return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
 }
 
+/* Does character c match the single-character pattern at p (a literal, or the class body q
+ * of a `[...]`, negated by `!`)? */
+static bool char_matches(const char *p, const char *q, bool neg, char c) {
+    if (*p != '[')
+        return *p == c;
+    bool hit = false;
+    for (; *q && *q != ']'; q++) {
+        if (q[1] == '-' && q[2] && q[2] != ']') {
+            hit |= c >= q[0] && c <= q[2];
+            q += 2;
+        } else {
+            hit |= c == *q;
+        }
+    }
+    return hit != neg;
+}
+
 /* GitHub's filter patterns: `*` any run of characters except '/', `**` any run, `?` one
  * character, `+` one or more of the previous character, `[...]` a class. */
 static bool glob_match(const char *p, const char *s) {
@@ -52,33 +69,35 @@ static bool glob_match(const char *p, const char *s) {
             s++;
             continue;
         }
-        if (*p == '[') {
-            const char *q = p + 1;
-            bool neg = *q == '!';
-            if (neg)
-                q++;
-            bool hit = false;
-            for (; *q && *q != ']'; q++) {
-                if (q[1] == '-' && q[2] && q[2] != ']') {
-                    hit |= *s >= q[0] && *s <= q[2];
-                    q += 2;
-                } else {
-                    hit |= *s == *q;
-                }
+        if (*p == '[' || p[1] == '+') {
+            /* one character (a class or a literal), optionally repeated with `+` */
+            const char *q = p, *next;
+            bool neg = false;
+            if (*p == '[') {
+                q = p + 1;
+                neg = *q == '!';
+                if (neg)
+                    q++;
+                const char *e = q;
+                while (*e && *e != ']')
+                    e++;
+                if (!*e)
+                    return false;
+                next = e + 1;
+            } else {
+                next = p + 1;
             }
-            if (hit == neg || !*q)
+            bool plus = *next == '+';
+            const char *rest = plus ? next + 1 : next;
+            size_t n = 0;
+            while (s[n] && char_matches(p, q, neg, s[n]) && (plus || n < 1))
+                n++;
+            if (n == 0)
                 return false;
-            p = q + 1;
-            s++;
-            continue;
-        }
-        if (p[1] == '+') {
-            if (*s != *p)
-                return false;
-            while (*s == *p)
-                s++;
-            p += 2;
-            continue;
+            for (; n >= 1; n--) /* longest first, backtracking */
+                if (glob_match(rest, s + n))
+                    return true;
+            return false;
         }
         if (*p != *s)
             return false;
