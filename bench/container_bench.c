@@ -83,6 +83,8 @@ int main(int argc, char **argv) {
     const char *bw_argv[] = {
         "/usr/bin/bwrap", "--unshare-all", "--ro-bind", rootfs,      "/", "--proc",
         "/proc",          "--dev",         "/dev",      "/bin/true", NULL};
+    const char *ver_argv[] = {runnel, "--version", NULL};
+    double *ver = rn_xcalloc((size_t)iters, sizeof *ver);
     double *rn = rn_xcalloc((size_t)iters, sizeof *rn), *bw = rn_xcalloc((size_t)iters, sizeof *bw),
            *api = rn_xcalloc((size_t)iters, sizeof *api);
     const char *lowers[] = {rootfs};
@@ -94,6 +96,7 @@ int main(int argc, char **argv) {
     const char *true_argv[] = {"/bin/true", NULL};
     for (int i = 0; i < iters; i++) {
         rn[i] = timed(rn_argv, NULL);
+        ver[i] = timed(ver_argv, NULL);
         bw[i] = timed(bw_argv, NULL);
         char *err = NULL;
         double t0 = now_ms();
@@ -118,6 +121,7 @@ int main(int argc, char **argv) {
            m_rn / m_bw);
     printf("  runnel API (create+run+destroy, in-process) %8.2f ms   ratio %.2f\n", m_api,
            m_api / m_bw);
+    printf("  (runnel --version alone, process start: %.2f ms)\n", median(ver, iters));
 
     char *err = NULL;
     rn_container *c = rn_container_create(&co, &err);
@@ -148,6 +152,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "container_bench: could not remove %s\n", dir);
     free(cmd);
     free(rootfs);
+    free(ver);
     free(rn);
     free(bw);
     free(api);

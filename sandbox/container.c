@@ -1,15 +1,19 @@
 /* Container lifecycle and the spawn path used by proc.c.
  *
- * create: the parent makes the cgroup, the state dir and the seccomp program, then clones the
- * container init straight into new namespaces (raw clone without a new stack: fork semantics).
- * The init waits until the parent has written its uid/gid maps and put it into the cgroup, enters
- * a new cgroup namespace, builds the filesystem (mount.c), reports, and then reaps orphans until
- * its lifeline pipe from runnel closes (runnel died) or it is killed.
+ * create: the parent makes the state dir and the cgroup, then forks the helper ("runnel-ctr"),
+ * which joins the cgroup and clones the container init (CLONE_PARENT: runnel's child) straight
+ * into new namespaces. The init waits until the parent has written its uid/gid maps, enters a new
+ * cgroup namespace, builds the filesystem (mount.c), reports, and then reaps orphans until its
+ * lifeline pipe from runnel closes (runnel died) or it is killed. Meanwhile the helper compiles
+ * the seccomp filter (first container only, see seccomp_cached); once the init is ready it
+ * setns()es into the init's namespaces (a pid namespace only applies to children), drops
+ * capabilities and installs the filter.
  *
- * spawn: fork an intermediate child that joins the cgroup and setns()es into the init's
- * namespaces (a pid namespace only applies to children), which clones the step with CLONE_PARENT
- * so the step is runnel's own child (waitpid, pidfd, kill(-pgid) work as on the host), reports the
- * step's pid and exits. The step drops privileges and execs; a CLOEXEC pipe reports exec errors.
+ * spawn: a request on the helper's socket (argv, env, cwd; stdio by SCM_RIGHTS). The helper
+ * clones the step with CLONE_PARENT, so the step is runnel's own child (waitpid, pidfd,
+ * kill(-pgid) work as on the host) already in the cgroup, the namespaces and under the filter;
+ * the step sets up stdio, cwd and its user and execs; a CLOEXEC pipe reports exec errors to the
+ * helper, which answers the request with the pid or the error.
  */
 #include "sandbox/container.h"
 
@@ -69,7 +73,8 @@ struct rn_container {
     char *state_dir;
     char **env; /* base environment, NULL-terminated */
     bool harden;
-    struct sock_fprog seccomp;
+    struct sock_fprog seccomp; /* built in the helper only */
+    bool harden_failed;
     int cap_last;
     uid_t uid;
     gid_t gid;
@@ -253,27 +258,6 @@ static void free_strv(char **v) {
     free(v);
 }
 
-/* The filter is the same for every container and costs ~10 ms to compile: built once per
- * process and shared (never freed; containers point at it). */
-static pthread_once_t seccomp_once = PTHREAD_ONCE_INIT;
-static struct sock_fprog seccomp_prog;
-static char *seccomp_err;
-
-static void build_seccomp(void) {
-    if (rn_seccomp_build(&seccomp_prog, &seccomp_err) != 0)
-        seccomp_prog.filter = NULL;
-}
-
-static int shared_seccomp(struct sock_fprog *out, char **err) {
-    pthread_once(&seccomp_once, build_seccomp);
-    if (!seccomp_prog.filter) {
-        *err = rn_xstrdup(seccomp_err ? seccomp_err : "seccomp: cannot build the filter");
-        return -1;
-    }
-    *out = seccomp_prog;
-    return 0;
-}
-
 /* Containers of a runnel that died (killed, crashed) leave an empty cgroup and their state dir
  * behind (their processes died with the init). A live container holds the flock on its
  * state_dir/lock; an unlocked one older than a minute (not one being created) is removed. */
@@ -303,6 +287,21 @@ static void sweep_stale(const char *root) {
         free(dir);
     }
     closedir(d);
+}
+
+/* The filter is the same for every container. The first container of a process compiles it in
+ * its helper, overlapped with the init's mounts (a one-shot `runnel sandbox exec` pays nothing);
+ * from the second on, a copy compiled once in the parent is shared (a runner with many jobs pays
+ * it once). Never freed. */
+static pthread_once_t seccomp_once = PTHREAD_ONCE_INIT;
+static struct sock_fprog seccomp_cached;
+static atomic_int containers_made;
+
+static void build_cached(void) {
+    char *err = NULL;
+    if (rn_seccomp_build(&seccomp_cached, &err) != 0)
+        seccomp_cached.filter = NULL; /* the helpers then build (and report) it themselves */
+    free(err);
 }
 
 static void free_container(rn_container *c) {
@@ -458,8 +457,10 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     } else {
         c->warnings = warn;
     }
-    if (c->harden && shared_seccomp(&c->seccomp, err) != 0)
-        goto fail;
+    if (c->harden && atomic_fetch_add(&containers_made, 1) >= 1) {
+        pthread_once(&seccomp_once, build_cached);
+        c->seccomp = seccomp_cached; /* NULL filter: the helper builds its own */
+    }
     if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0 || pipe2(life, O_CLOEXEC) != 0) {
         *err = rn_xprintf("pipe: %s", strerror(errno));
         goto fail;
@@ -906,6 +907,11 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     close(a->life_r);
     if (write_full(a->sock, info, sizeof info) != 0 || init < 0)
         _exit(1);
+    /* Compiling the filter (~20 ms of libseccomp) overlaps with the init's mounts. */
+    char *serr = NULL;
+    if (c->harden && !c->seccomp.filter && rn_seccomp_build(&c->seccomp, &serr) != 0)
+        c->harden_failed = true;
+    free(serr);
     char go;
     if (read_full(a->sock, &go, 1) != 0) /* the parent gave up */
         _exit(1);
@@ -931,8 +937,10 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     /* Hardening once, inherited by every step: attaching a seccomp filter JIT-compiles it,
      * which costs about a millisecond (more under load) per process otherwise. What the helper
      * still does (clone without namespace flags, socket and pipe I/O) is all allowed. */
-    if (!e && c->harden &&
-        (drop_bounding(c) != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
+    if (!e && c->harden && c->harden_failed)
+        e = ENOEXEC; /* libseccomp could not build the filter */
+    else if (!e && c->harden &&
+             (drop_bounding(c) != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
         e = errno;
     if (write_full(a->sock, &e, sizeof e) != 0 || e)
         _exit(1);
