@@ -162,9 +162,12 @@ static int restore(rn_job *j, const char *who, const rn_strlist *paths, const ch
         if (r == 0) {
             *matched = rn_xstrdup(e.key);
             rc = 1;
-            if (!lookup_only)
+            if (!lookup_only) {
+                /* the toolkit reports the archive's size; entries saved here have none yet */
+                long long sz = e.archive_size ? e.archive_size : e.unpacked_size;
                 rn_job_log(j, RN_LOG_INFO, "Cache Size: ~%lld MB (%lld B)",
-                           (e.archive_size + 512 * 1024) / (1024 * 1024), e.archive_size);
+                           (sz + 512 * 1024) / (1024 * 1024), sz);
+            }
         } else if (r > 0) {
             rn_job_log(j, RN_LOG_WARNING,
                        "%sFailed to restore: the cache entry for key %s is "
