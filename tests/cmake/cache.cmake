@@ -10,3 +10,8 @@ add_test(NAME cache_cli COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cache/cli.sh $<TA
 set_tests_properties(cache_cli PROPERTIES LABELS cache)
 add_test(NAME cache_run_e2e COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cache/run_e2e.sh $<TARGET_FILE:runnel>)
 set_tests_properties(cache_run_e2e PROPERTIES LABELS cache TIMEOUT 120)
+add_executable(rn_cache_serve ${CMAKE_SOURCE_DIR}/tests/cache/serve.c)
+target_link_libraries(rn_cache_serve PRIVATE runnel_actions)
+add_test(NAME cache_toolkit COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cache/toolkit.sh
+                                    $<TARGET_FILE:rn_cache_serve>)
+set_tests_properties(cache_toolkit PROPERTIES LABELS cache SKIP_RETURN_CODE 77 TIMEOUT 120)
