@@ -12,7 +12,7 @@ import java.util.Optional;
  * The catalog HTTP service, on the JDK's built-in HTTP server.
  *
  * <pre>
- * GET /health             200 {"status":"UP"}
+ * GET /health             200 {"status":"UP"}   (503 {"status":"DOWN"} with WEBSHOP_HEALTH=down)
  * GET /api/catalog        200 [product, ...]
  * GET /api/catalog/{id}   200 product | 400 bad id | 404 unknown id
  * </pre>
@@ -24,16 +24,26 @@ public final class CatalogServer {
 
     private final HttpServer server;
     private final Catalog catalog;
+    private final boolean healthy;
 
-    private CatalogServer(HttpServer server, Catalog catalog) {
+    private CatalogServer(HttpServer server, Catalog catalog, boolean healthy) {
         this.server = server;
         this.catalog = catalog;
+        this.healthy = healthy;
     }
 
     /** Starts serving catalog on 127.0.0.1:port (0 picks a free port). */
     public static CatalogServer start(int port, Catalog catalog) throws IOException {
+        return start(port, catalog, true);
+    }
+
+    /**
+     * Like {@link #start(int, Catalog)}; healthy=false makes /health answer 503 DOWN while the
+     * catalog keeps working, which is how the pipeline's verify stage and rollback are shown.
+     */
+    public static CatalogServer start(int port, Catalog catalog, boolean healthy) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-        CatalogServer s = new CatalogServer(http, catalog);
+        CatalogServer s = new CatalogServer(http, catalog, healthy);
         http.createContext("/health", s::health);
         http.createContext(CATALOG, s::catalog);
         http.createContext("/", ex -> send(ex, 404, Json.error("not found")));
@@ -66,6 +76,17 @@ public final class CatalogServer {
         return port;
     }
 
+    /** The WEBSHOP_HEALTH environment value: unset, empty or "up" is healthy, "down" is not. */
+    static boolean healthyFrom(String env) {
+        if (env == null || env.isBlank() || env.trim().equalsIgnoreCase("up")) {
+            return true;
+        }
+        if (env.trim().equalsIgnoreCase("down")) {
+            return false;
+        }
+        throw new IllegalArgumentException("WEBSHOP_HEALTH must be up or down: " + env);
+    }
+
     private void health(HttpExchange ex) throws IOException {
         if (!allowed(ex)) {
             return;
@@ -74,7 +95,11 @@ public final class CatalogServer {
             send(ex, 404, Json.error("not found"));
             return;
         }
-        send(ex, 200, "{\"status\":\"UP\"}");
+        if (healthy) {
+            send(ex, 200, "{\"status\":\"UP\"}");
+        } else {
+            send(ex, 503, "{\"status\":\"DOWN\"}");
+        }
     }
 
     private void catalog(HttpExchange ex) throws IOException {
@@ -131,8 +156,10 @@ public final class CatalogServer {
     }
 
     public static void main(String[] args) throws IOException {
-        CatalogServer s = start(portFrom(System.getenv("PORT")), Catalog.sample());
+        boolean healthy = healthyFrom(System.getenv("WEBSHOP_HEALTH"));
+        CatalogServer s = start(portFrom(System.getenv("PORT")), Catalog.sample(), healthy);
         Runtime.getRuntime().addShutdownHook(new Thread(s::stop));
-        System.out.println("webshop: listening on http://127.0.0.1:" + s.port());
+        System.out.println("webshop: listening on http://127.0.0.1:" + s.port()
+                + (healthy ? "" : " (WEBSHOP_HEALTH=down: /health answers 503)"));
     }
 }

@@ -1,6 +1,7 @@
 package com.example.webshop;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -106,5 +107,32 @@ public class CatalogServerTest {
         assertThrows(IllegalArgumentException.class, () -> CatalogServer.portFrom("http"));
         assertThrows(IllegalArgumentException.class, () -> CatalogServer.portFrom("0"));
         assertThrows(IllegalArgumentException.class, () -> CatalogServer.portFrom("70000"));
+    }
+
+    @Test
+    public void healthDownIs503ButCatalogServes() throws Exception {
+        CatalogServer down = CatalogServer.start(0, Catalog.sample(), false);
+        try {
+            String base = "http://127.0.0.1:" + down.port();
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, r.statusCode());
+            assertEquals("{\"status\":\"DOWN\"}", r.body());
+            HttpResponse<String> c = client.send(HttpRequest.newBuilder(URI.create(base + "/api/catalog")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, c.statusCode());
+        } finally {
+            down.stop();
+        }
+    }
+
+    @Test
+    public void healthFromEnvironment() {
+        assertTrue(CatalogServer.healthyFrom(null));
+        assertTrue(CatalogServer.healthyFrom(""));
+        assertTrue(CatalogServer.healthyFrom("up"));
+        assertFalse(CatalogServer.healthyFrom("down"));
+        assertFalse(CatalogServer.healthyFrom(" DOWN "));
+        assertThrows(IllegalArgumentException.class, () -> CatalogServer.healthyFrom("sick"));
     }
 }
