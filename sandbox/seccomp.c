@@ -389,10 +389,10 @@ static int add_rules(scmp_filter_ctx ctx, char **err) {
     int rc = 0;
     for (size_t i = 0; i < 5 && rc == 0; i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
-                              SCMP_A0(SCMP_CMP_EQ, personas[i]));
+                              SCMP_A0(SCMP_CMP_EQ, personas[i], 0));
     if (rc == 0) /* sockets, but not vsock (host communication channel) */
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                              SCMP_A0(SCMP_CMP_NE, 40 /* AF_VSOCK */));
+                              SCMP_A0(SCMP_CMP_NE, 40 /* AF_VSOCK */, 0));
     if (rc == 0) /* threads and processes, never new namespaces */
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));

@@ -211,7 +211,7 @@ void rn_number_format(double d, char *buf, size_t size) {
         snprintf(buf, size, "0");
         return;
     }
-    if (d == (double)(int64_t)d && d > -1e15 && d < 1e15) {
+    if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d) {
         /* Integers below 15 digits print exactly; skip the general path. */
         snprintf(buf, size, "%lld", (long long)d);
         return;

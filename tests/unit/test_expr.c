@@ -98,6 +98,8 @@ static void test_number_format(void **state) {
     fmt_is(-2.0, "-2");
     fmt_is(100, "100");
     fmt_is(1.5e-7, "1.5E-07");
+    fmt_is(7e21, "7E+21"); /* past int64: must not be cast (UBSan found it) */
+    fmt_is(-9.3e18, "-9.3E+18");
     fmt_is(1.7976931348623157e308, "1.79769313486232E+308");
     fmt_is(NAN, "NaN");
     fmt_is(INFINITY, "Infinity");
