@@ -63,6 +63,11 @@ static void consider(jdk **v, size_t *n, const char *home) {
         return;
     for (size_t i = 0; i < *n; i++)
         if (!strcmp((*v)[i].real, real)) {
+            /* the same JDK by another name: name it by its real folder, not a link to it */
+            if (!strcmp(home, real)) {
+                free((*v)[i].home);
+                (*v)[i].home = rn_xstrdup(home);
+            }
             free(real);
             return;
         }

@@ -61,7 +61,7 @@ static int setup(void **state) {
     free(p);
     fake_jdk(p = rn_xprintf("%s/jdk-21-nojava", jvm), "21.0.1", false);
     free(p);
-    char *l = rn_xprintf("%s/zz-link-17", jvm), *t = rn_xprintf("%s/jdk-17b", jvm);
+    char *l = rn_xprintf("%s/a-link-17", jvm), *t = rn_xprintf("%s/jdk-17b", jvm);
     assert_int_equal(symlink(t, l), 0);
     free(l);
     free(t);
@@ -106,9 +106,10 @@ static void test_no_match_message(void **state) {
     const char *roots[] = {jvm, tc};
     char *home = NULL, *ver = NULL, *err = NULL;
     assert_int_equal(rn_setup_java_find(roots, 2, "21", &home, &ver, &err), -1);
-    /* jdk-21-nojava has no bin/java; the link is the same JDK as jdk-17b */
-    char *want = rn_xprintf("no installed JDK matches java-version '21' (found: 17 in %s/jdk-17a, "
-                            "17 in %s/jdk-17b, 11 in %s/Java_Temurin-Hotspot_jdk/11.0.20-8/x64)",
+    /* jdk-21-nojava has no bin/java; a-link-17 is jdk-17b, named by its real folder */
+    /* in discovery order: a-link-17 (as jdk-17b) sorts before jdk-17a */
+    char *want = rn_xprintf("no installed JDK matches java-version '21' (found: 17 in %s/jdk-17b, "
+                            "17 in %s/jdk-17a, 11 in %s/Java_Temurin-Hotspot_jdk/11.0.20-8/x64)",
                             jvm, jvm, tc);
     assert_string_equal(err, want);
     free(want);
