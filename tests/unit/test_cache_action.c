@@ -328,7 +328,7 @@ static void test_setup_java_maven(void **state) {
 
     /* runnel cache ls / rm on what the tests saved */
     const char *bin = getenv("RUNNEL_BIN");
-    if (bin) {
+    if (bin && *bin) {
         const char *argv[] = {bin, "cache", "ls", NULL};
         rn_proc_opts o = {0};
         o.argv = argv;
