@@ -65,7 +65,7 @@ set -e
 run=$(sed -n 's/^Run [a-z]*\. Logs, outputs and summaries: //p' "$ws.out" | tail -n 1)
 if [ -n "$run" ] && [ -d "$run/jobs" ]; then
   stage "coverage gate (test job)"
-  sed -n '/coverage gate:/,/\(PASS\|FAIL\): /p' "$run/jobs/deploy.yml.test/log.txt" | sed 's/^ *| //'
+  sed -n '/coverage gate:/,/\(PASS\|FAIL\): /p' "$run/jobs/deploy.yml.test/log.txt" | sed 's/^ *\(| \)\{0,1\}//'
   if [ -f "$run/jobs/deploy.yml.verify/log.txt" ]; then
     stage "probe results (verify job)"
     sed -n '/^ *# *ROUND/,/^ *verify: \(passed\|failed\)/p; /^ *rollback: /p' \
