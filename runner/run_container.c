@@ -687,6 +687,14 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
             co.lowers = root_lower;
             co.n_lowers = 1;
         }
+        /* the host-root container shares the user's home: the built-in actions (cache,
+         * setup-java) restore ~/.m2 and friends there from the host side, and an overlay lower
+         * must not change under a mounted overlay. Before the workspace, which may be in it. */
+        const char *uhome = json_string_value(json_object_get(j->base_env, "HOME"));
+        struct stat hs;
+        if (host_root && uhome && uhome[0] == '/' && uhome[1] && !under(uhome, r->root) &&
+            stat(uhome, &hs) == 0 && S_ISDIR(hs.st_mode))
+            push_bind(&binds, &nb, uhome, uhome, false);
         /* the job's folders at their host paths, so every path runnel hands a step is valid */
         push_bind(&binds, &nb, r->root, r->root, false);
         if (!under(jdir, r->root))
