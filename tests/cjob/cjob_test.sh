@@ -237,6 +237,33 @@ seed)
   has "[Deploy/test] Job container: docker.io/library/busybox:test"
   has_line "[Deploy/test]   error: Input required and not supplied: distribution"
   ;;
+outlive)
+  # nothing a job started survives it: a setsid daemon (out of the step's process group) in the
+  # host-root container, and a step killed by the job's timeout in an image container
+  tag=rn-cjob-outlive-$$-$RANDOM
+  wf ci.yml <<EOF
+on: push
+jobs:
+  daemon:
+    runs-on: ubuntu-latest
+    steps:
+      - run: setsid sleep 301 </dev/null >/dev/null 2>&1 & sleep 0.5; echo started
+      - run: pgrep -x sleep >/dev/null && echo "still there in the job"
+  slow:
+    runs-on: ubuntu-latest
+    container: busybox:test
+    timeout-minutes: 0.05
+    steps:
+      - run: sleep 302 & sleep 303
+EOF
+  before=$(pgrep -c -f '^sleep 30[123]$' || true)
+  run
+  expect_eq "$RC" 1 "exit status"
+  has_line "[ci.yml/daemon]   | still there in the job"
+  has_line "[ci.yml/slow] error: The job running on runner runnel has exceeded the maximum execution time of 0.05 minutes."
+  sleep 0.2
+  expect_eq "$(pgrep -c -f '^sleep 30[123]$' || true)" "$before" "processes left after the jobs"
+  ;;
 *)
   fail "unknown case $CASE"
   ;;
