@@ -264,6 +264,36 @@ EOF
   sleep 0.2
   expect_eq "$(pgrep -c -f '^sleep 30[123]$' || true)" "$before" "processes left after the jobs"
   ;;
+pull)
+  # the README walkthrough: an image in a registry, `runnel image pull`, a container: job; and
+  # -P LABEL=IMAGE with an image not in the store yet (pulled when the job starts)
+  command -v curl >/dev/null || skip "curl missing"
+  start_registry "$T"
+  trap 'kill $REG_PID 2>/dev/null; cleanup' EXIT
+  build_image "$T/pushed" --env PUSHED=yes
+  "$IMGTOOL" push "$T/pushed" "$REG" team/build 1 >/dev/null || fail "push build:1"
+  "$IMGTOOL" push "$T/pushed" "$REG" team/other 2 >/dev/null || fail "push other:2"
+  "$RUNNEL" image pull "$REG/team/build:1" >/dev/null 2>&1 || fail "runnel image pull"
+  wf ci.yml <<EOF
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    container: $REG/team/build:1
+    steps:
+      - run: echo "pushed=\$PUSHED os=\$(. /etc/os-release; echo \$ID)"
+  other:
+    runs-on: ubuntu-22.04
+    steps:
+      - run: echo "other pushed=\$PUSHED"
+EOF
+  run -P "ubuntu-22.04=$REG/team/other:2"
+  expect_eq "$RC" 0 "exit status"
+  has_line "[ci.yml/test]   | pushed=yes os=runnel-test"
+  has_line "[ci.yml/other]   | other pushed=yes"
+  expect_eq "$("$RUNNEL" image ls -q | grep -v busybox:test)" "$REG/team/build:1
+$REG/team/other:2" "store after the run"
+  ;;
 *)
   fail "unknown case $CASE"
   ;;

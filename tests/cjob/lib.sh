@@ -20,6 +20,14 @@ cjob_prereqs() {
 make_image() {
   local dir=$1 ref=$2
   shift 2
+  build_image "$dir" "$@"
+  "$RUNNEL" image import --tag "$ref" "$dir" >/dev/null || fail "import $ref"
+}
+
+# build_image DIR [imgtool mkimage options...]: the same image as an OCI layout only
+build_image() {
+  local dir=$1
+  shift
   local w=$dir.build
   mkdir -p "$w/bin" "$w/etc" "$w/tmp" "$w/root"
   cp /bin/busybox "$w/bin/busybox"
@@ -29,7 +37,6 @@ make_image() {
   tar --numeric-owner -C "$w" -cf - . | gzip -n >"$dir.tgz"
   "$IMGTOOL" mkimage "$dir" --env PATH=/usr/sbin:/usr/bin:/sbin:/bin --env IMAGE_VAR=from-image \
     "$@" "$dir.tgz" >/dev/null || fail "mkimage"
-  "$RUNNEL" image import --tag "$ref" "$dir" >/dev/null || fail "import $ref"
   rm -rf "$w" "$dir.tgz"
 }
 
@@ -40,4 +47,22 @@ new_repo() {
 }
 commit_repo() {
   git -C "$1" add -A && git -C "$1" -c user.name=t -c user.email=t@e commit -q -m test
+}
+
+# start_registry: Debian's docker-registry on a free loopback port (REG=127.0.0.1:PORT); the
+# caller kills $REG_PID. Skips when the package is missing.
+start_registry() {
+  local bin=${REGISTRY_BIN:-/usr/bin/docker-registry} port
+  [ -x "$bin" ] || skip "$bin missing (Debian package docker-registry)"
+  port=$("$IMGTOOL" freeport)
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n  secret: t\n' \
+    "$1/storage" "$port" >"$1/registry.yml"
+  "$bin" serve "$1/registry.yml" >"$1/registry.log" 2>&1 &
+  REG_PID=$!
+  REG=127.0.0.1:$port
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/" || true)" = 200 ] && return 0
+    sleep 0.1
+  done
+  fail "registry did not start: $(tail -3 "$1/registry.log")"
 }
