@@ -83,6 +83,23 @@ $OUT"
   [ -e "$mark" ] || fail "control: $mark not written on the host"
   rm -f "$mark"
   grep -q 'init=runnel-init' <<<"$OUT" && fail "control ran in a container"
+  # where containers cannot be made, the default falls back to the host with a warning (an
+  # explicit image does not: that job fails)
+  echo x >"$T/not-a-dir"
+  commit_repo "$R"
+  RC=0
+  OUT=$(cd "$R" && RUNNEL_SANDBOX_DIR=$T/not-a-dir/sub "$RUNNEL" run 2>&1) || RC=$?
+  expect_eq "$RC" 0 "exit status of the fallback"
+  [ -e "$mark" ] || fail "fallback: $mark not written on the host"
+  rm -f "$mark"
+  [ "$(grep -c 'runnel: warning: cannot create job containers here (' <<<"$OUT")" = 1 ] ||
+    fail "fallback warning:
+$OUT"
+  has "jobs run directly on the host (-P LABEL=host says so explicitly)"
+  RC=0
+  OUT=$(cd "$R" && RUNNEL_SANDBOX_DIR=$T/not-a-dir/sub "$RUNNEL" run -P ubuntu-latest=busybox:test 2>&1) || RC=$?
+  expect_eq "$RC" 1 "exit status without containers and an image"
+  has "[ci.yml/iso] error: cannot create the job's container: "
   ;;
 container-job)
   mkdir -p "$T/vol" && echo "volume data" >"$T/vol/f.txt"

@@ -46,7 +46,7 @@ new_repo() {
   git -C "$1" init -q -b main
 }
 commit_repo() {
-  git -C "$1" add -A && git -C "$1" -c user.name=t -c user.email=t@e commit -q -m test
+  git -C "$1" add -A && git -C "$1" -c user.name=t -c user.email=t@e commit -q --allow-empty -m test
 }
 
 # start_registry: Debian's docker-registry on a free loopback port (REG=127.0.0.1:PORT); the
