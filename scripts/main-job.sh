@@ -68,8 +68,8 @@ if [ -n "$run" ] && [ -d "$run/jobs" ]; then
   sed -n '/coverage gate:/,/\(PASS\|FAIL\): /p' "$run/jobs/deploy.yml.test/log.txt" | sed 's/^ *\(| \)\{0,1\}//'
   if [ -f "$run/jobs/deploy.yml.verify/log.txt" ]; then
     stage "probe results (verify job)"
-    sed -n '/^ *# *ROUND/,/^ *verify: \(passed\|failed\)/p; /^ *rollback: /p' \
-      "$run/jobs/deploy.yml.verify/log.txt" | sed 's/^  //'
+    sed -n '/^ *# *ROUND/,/^ *verify: \(passed\|failed\)/p; /^ *\(| \)\{0,1\}rollback: /p' \
+      "$run/jobs/deploy.yml.verify/log.txt" | sed 's/^ *\(| \)\{0,1\}//'
   fi
 fi
 stage "main job: $([ "$rc" = 0 ] && echo passed || echo "FAILED (runnel exit status $rc)") in $(($(date +%s) - t0))s"
