@@ -2,6 +2,7 @@
  * ActionRunner, CompositeActionHandler, NodeScriptActionHandler). */
 #include "actions/step.h"
 
+#include "actions/cache_action.h"
 #include "actions/commands.h"
 #include "actions/hashfiles.h"
 #include "actions/step_action.h"
@@ -1352,6 +1353,8 @@ rn_step_status rn_job_run_steps(rn_job *j, const rn_wf_step *steps, size_t n) {
     for (size_t i = 0; i < n; i++)
         exec_step(&f, &steps[i], &slots[i]);
     run_posts(j);
+    /* actions/cache and setup-java saves: only after a successful job, as GitHub's post step. */
+    rn_cache_job_post(j, !j->failed && !job_cancelled(j) && !j->timed_out);
     for (size_t i = 0; i < n; i++) {
         rn_local_action_free(slots[i].la);
         json_decref(slots[i].state);
