@@ -4,9 +4,8 @@
  * which joins the cgroup and clones the container init (CLONE_PARENT: runnel's child) straight
  * into new namespaces. The init waits until the parent has written its uid/gid maps, enters a new
  * cgroup namespace, builds the filesystem (mount.c), reports, and then reaps orphans until its
- * lifeline pipe from runnel closes (runnel died) or it is killed. Meanwhile the helper compiles
- * the seccomp filter (first container only, see seccomp_cached); once the init is ready it
- * setns()es into the init's namespaces (a pid namespace only applies to children), drops
+ * lifeline pipe from runnel closes (runnel died) or it is killed. Once the init is ready the
+ * helper setns()es into the init's namespaces (a pid namespace only applies to children), drops
  * capabilities and installs the filter.
  *
  * spawn: a request on the helper's socket (argv, env, cwd; stdio by SCM_RIGHTS). The helper
@@ -73,8 +72,7 @@ struct rn_container {
     char *state_dir;
     char **env; /* base environment, NULL-terminated */
     bool harden;
-    struct sock_fprog seccomp; /* built in the helper only */
-    bool harden_failed;
+    struct sock_fprog seccomp; /* borrowed: the process-wide seccomp_cached */
     int cap_last;
     uid_t uid;
     gid_t gid;
@@ -289,18 +287,19 @@ static void sweep_stale(const char *root) {
     closedir(d);
 }
 
-/* The filter is the same for every container. The first container of a process compiles it in
- * its helper, overlapped with the init's mounts (a one-shot `runnel sandbox exec` pays nothing);
- * from the second on, a copy compiled once in the parent is shared (a runner with many jobs pays
- * it once). Never freed. */
+/* The filter is the same for every container: compiled once per process, in the parent, and
+ * shared. Never in the forked helper: a fork of a threaded process may not allocate (the
+ * allocator's locks can be held by another thread; ASan's are not reset at fork). Never freed. */
 static pthread_once_t seccomp_once = PTHREAD_ONCE_INIT;
 static struct sock_fprog seccomp_cached;
-static atomic_int containers_made;
+static char seccomp_error[256];
 
 static void build_cached(void) {
     char *err = NULL;
-    if (rn_seccomp_build(&seccomp_cached, &err) != 0)
-        seccomp_cached.filter = NULL; /* the helpers then build (and report) it themselves */
+    if (rn_seccomp_build(&seccomp_cached, &err) != 0) {
+        seccomp_cached.filter = NULL;
+        snprintf(seccomp_error, sizeof seccomp_error, "%s", err ? err : "libseccomp failed");
+    }
     free(err);
 }
 
@@ -457,9 +456,13 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     } else {
         c->warnings = warn;
     }
-    if (c->harden && atomic_fetch_add(&containers_made, 1) >= 1) {
+    if (c->harden) {
         pthread_once(&seccomp_once, build_cached);
-        c->seccomp = seccomp_cached; /* NULL filter: the helper builds its own */
+        if (!seccomp_cached.filter) {
+            *err = rn_xprintf("container: cannot build the seccomp filter: %s", seccomp_error);
+            goto fail;
+        }
+        c->seccomp = seccomp_cached;
     }
     if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0 || pipe2(life, O_CLOEXEC) != 0) {
         *err = rn_xprintf("pipe: %s", strerror(errno));
@@ -907,11 +910,6 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     close(a->life_r);
     if (write_full(a->sock, info, sizeof info) != 0 || init < 0)
         _exit(1);
-    /* Compiling the filter (~20 ms of libseccomp) overlaps with the init's mounts. */
-    char *serr = NULL;
-    if (c->harden && !c->seccomp.filter && rn_seccomp_build(&c->seccomp, &serr) != 0)
-        c->harden_failed = true;
-    free(serr);
     char go;
     if (read_full(a->sock, &go, 1) != 0) /* the parent gave up */
         _exit(1);
@@ -937,10 +935,8 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     /* Hardening once, inherited by every step: attaching a seccomp filter JIT-compiles it,
      * which costs about a millisecond (more under load) per process otherwise. What the helper
      * still does (clone without namespace flags, socket and pipe I/O) is all allowed. */
-    if (!e && c->harden && c->harden_failed)
-        e = ENOEXEC; /* libseccomp could not build the filter */
-    else if (!e && c->harden &&
-             (drop_bounding(c) != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
+    if (!e && c->harden &&
+        (drop_bounding(c) != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
         e = errno;
     if (write_full(a->sock, &e, sizeof e) != 0 || e)
         _exit(1);
