@@ -1073,6 +1073,34 @@ static void job_proc(void *ud, rn_proc *p) {
     pthread_mutex_unlock(&j->lock);
 }
 
+char **rn_verify_job_io(rn_job *j, rn_verify_io *io) {
+    /* scripts see what a run step would: the job's environment and PATH additions */
+    json_t *envo = j->base_env ? json_copy(j->base_env) : json_object();
+    if (j->env)
+        json_object_update(envo, j->env);
+    const char *base_path = json_string_value(json_object_get(envo, "PATH"));
+    char *path = rn_path_join(&j->path, base_path ? base_path : "");
+    json_object_set_new(envo, "PATH", json_string(path));
+    free(path);
+    char **envp = rn_xcalloc(json_object_size(envo) + 1, sizeof *envp);
+    size_t n = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(envo, key, v) {
+        envp[n++] = rn_xprintf("%s=%s", key, json_string_value(v) ? json_string_value(v) : "");
+    }
+    json_decref(envo);
+    *io = (rn_verify_io){job_log,           job_cancelled, job_proc, j, (const char *const *)envp,
+                         j->paths.workspace};
+    return envp;
+}
+
+void rn_verify_job_io_free(char **envp) {
+    for (size_t i = 0; envp && envp[i]; i++)
+        free(envp[i]);
+    free(envp);
+}
+
 /* An input's text: strings as they are, numbers and booleans as JSON. */
 static char *input_text(json_t *v) {
     if (json_is_string(v))
@@ -1150,21 +1178,8 @@ rn_step_status rn_verify_builtin(rn_job *j, const char *uses, json_t *with, json
             s.timeout_ms = left;
     }
 
-    /* scripts see what a run step would: the job's environment and PATH additions */
-    json_t *envo = j->base_env ? json_copy(j->base_env) : json_object();
-    if (j->env)
-        json_object_update(envo, j->env);
-    const char *base_path = json_string_value(json_object_get(envo, "PATH"));
-    char *path = rn_path_join(&j->path, base_path ? base_path : "");
-    json_object_set_new(envo, "PATH", json_string(path));
-    free(path);
-    size_t ne = json_object_size(envo), n = 0;
-    char **envp = rn_xcalloc(ne + 1, sizeof *envp);
-    json_object_foreach(envo, key, v) {
-        envp[n++] = rn_xprintf("%s=%s", key, json_string_value(v) ? json_string_value(v) : "");
-    }
-    rn_verify_io io = {job_log,           job_cancelled, job_proc, j, (const char *const *)envp,
-                       j->paths.workspace};
+    rn_verify_io io;
+    char **envp = rn_verify_job_io(j, &io);
     rn_verify_result r;
     bool ok = rn_verify_run(&s, &io, &r);
     rn_sb table = RN_SB_INIT;
@@ -1189,10 +1204,7 @@ rn_step_status rn_verify_builtin(rn_job *j, const char *uses, json_t *with, json
     else
         rn_job_log(j, RN_LOG_ERROR, "verification failed: %s", r.error);
     rn_verify_result_free(&r);
-    for (size_t i = 0; i < n; i++)
-        free(envp[i]);
-    free(envp);
-    json_decref(envo);
+    rn_verify_job_io_free(envp);
 out:
     rn_diags_free(&d);
     rn_verify_spec_free(&s);

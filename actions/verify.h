@@ -158,4 +158,10 @@ void rn_verify_table(const rn_verify_spec *s, const rn_verify_result *r, rn_sb *
  * timeout. */
 rn_step_status rn_verify_builtin(rn_job *j, const char *uses, json_t *with, json_t *outputs);
 
+/* io for analyses run on behalf of job j: log through its sink, its cancellation, scripts in its
+ * workspace with its environment and PATH. Returns the environment io points at (free it with
+ * rn_verify_job_io_free() after the analysis). */
+char **rn_verify_job_io(rn_job *j, rn_verify_io *io);
+void rn_verify_job_io_free(char **envp);
+
 #endif

@@ -2,6 +2,7 @@
  * Options, the run folder, the contexts every job shares and the exit status; the rest is in
  * run_plan.c, run_sched.c, run_out.c and actions/step.c. */
 #include "actions/gitctx.h"
+#include "actions/policy.h"
 #include "actions/remote.h"
 #include "common/strbuf.h"
 #include "runner/commands.h"
@@ -342,6 +343,27 @@ int rn_cmd_run(int argc, char **argv) {
     }
     if (!o.event)
         o.event = "push";
+    /* The runner policy: a broken config never means "no policy". */
+    char *policy_path = rn_policy_path(NULL, NULL);
+    if (policy_path) {
+        rn_diags pd = RN_DIAGS_INIT;
+        o.policy = rn_policy_load(policy_path, &pd);
+        rn_diags_print(&pd, stderr);
+        bool bad = !o.policy || pd.count;
+        rn_diags_free(&pd);
+        free(policy_path);
+        if (bad) {
+            rn_policy_free(o.policy);
+            rn_remote_free(o.remote);
+            json_decref(o.secrets);
+            json_decref(o.vars);
+            json_decref(o.env);
+            json_decref(o.inputs);
+            json_decref(o.matrix);
+            json_decref(o.platforms);
+            return 2;
+        }
+    }
 
     r.opts = &o;
     pthread_mutex_init(&r.lock, NULL);
@@ -536,5 +558,6 @@ out:
     json_decref(o.matrix);
     json_decref(o.platforms);
     rn_remote_free(o.remote);
+    rn_policy_free(o.policy);
     return rc;
 }

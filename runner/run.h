@@ -33,6 +33,7 @@ typedef struct rn_run_opts {
     json_t *platforms;                     /* -P LABEL -> "host" or an image */
     int parallel;
     struct rn_remote *remote; /* actions/remote.h: --local-repository and the action cache */
+    struct rn_policy *policy; /* actions/policy.h: the runner's config; NULL = none */
 } rn_run_opts;
 
 typedef struct rn_run_wf {

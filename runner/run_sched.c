@@ -8,6 +8,7 @@
  * coordinator. Jobs start as soon as their own needs finished: a DAG, not stages. */
 #include "runner/run.h"
 
+#include "actions/policy_job.h"
 #include "actions/remote.h"
 #include "common/strbuf.h"
 #include "runner/run_container.h"
@@ -299,7 +300,12 @@ static void run_leg(sched *sc, leg *lg) {
     }
     if (!isnan(minutes) && minutes > 0)
         j.deadline_ms = mono_ms() + (long)(minutes * 60000.0);
+    time_t started = time(NULL);
     status = rn_job_run_steps(&j, wj->steps, wj->n_steps);
+    /* The runner policy's gates, which a workflow cannot switch off. */
+    if (status == RN_STEP_STATUS_SUCCESS &&
+        rn_policy_run_job(r->opts->policy, &j, wj->id.s, started) == RN_POLICY_FAIL)
+        status = RN_STEP_STATUS_FAILURE;
     if (j.timed_out) {
         char m[32];
         rn_number_format(minutes, m, sizeof m);
