@@ -32,6 +32,7 @@ struct rn_job_ctr {
     char **roots; /* image layers, topmost first (borrowed strings) */
     svc *svcs;
     size_t n_svcs;
+    bool net_private; /* c has a private network namespace the services join */
 };
 
 /* `options:` of a container or service (docker create flags runnel understands). */
@@ -499,7 +500,9 @@ static int start_service(rn_run *r, rn_job *j, rn_job_ctr *jc, const rn_wf_conta
     co.binds = binds;
     co.n_binds = nb;
     co.hostname = fl.hostname ? fl.hostname : s->name;
-    co.net = RN_NET_HOST; /* the job's network: see docs/containers.md */
+    /* the job's network: its private namespace when it has one, else the host's */
+    co.net = RN_NET_HOST;
+    co.net_from = jc->net_private ? jc->c : NULL;
     co.memory_bytes = fl.memory;
     co.cpu_millis = fl.cpu_millis;
     image_user(lo, what, fl.user ? fl.user : s->img->config.user, &co.uid, &co.gid);
@@ -586,7 +589,8 @@ static int start_service(rn_run *r, rn_job *j, rn_job_ctr *jc, const rn_wf_conta
     }
     char *id = rn_xprintf("runnel-%d", (int)rn_container_init_pid(s->c));
     json_object_set_new(svc_ctx, s->name,
-                        json_pack("{s:s,s:s,s:o}", "id", id, "network", "host", "ports", ports));
+                        json_pack("{s:s,s:s,s:o}", "id", id, "network",
+                                  jc->net_private ? "private" : "host", "ports", ports));
     free(id);
     rc = fl.health_cmd ? await_health(j, s, &fl, (const char *const *)envp, lo) : 0;
 out:
@@ -721,6 +725,12 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
         co.n_binds = nb;
         co.hostname = hostname;
         co.net = fl.net >= 0 ? (rn_net_mode)fl.net : RN_NET_HOST;
+        /* services share a private network namespace with the job (their own localhost, ports
+         * free of the host's); joining one needs root. --network host keeps the host's. */
+        if (wj->n_services && fl.net < 0 && geteuid() == 0) {
+            co.net = RN_NET_PRIVATE;
+            jc->net_private = true;
+        }
         co.memory_bytes = fl.memory;
         co.cpu_millis = fl.cpu_millis;
         const char *user = fl.user ? fl.user : (jc->img ? jc->img->config.user : NULL);
@@ -745,7 +755,9 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
         if (json_is_object(job))
             json_object_set_new(job, "container",
                                 json_pack("{s:s,s:s}", "id", id, "network",
-                                          co.net == RN_NET_HOST ? "host" : "none"));
+                                          co.net == RN_NET_HOST      ? "host"
+                                          : co.net == RN_NET_PRIVATE ? "private"
+                                                                     : "none"));
         free(id);
         if (jc->img) {
             rn_leg_printf(lo, "Job container: %s (%s)", jc->img->ref, jc->img->digest);

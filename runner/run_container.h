@@ -10,9 +10,10 @@
  * Image containers get the workspace, runner temp and tool cache bind-mounted at their host
  * paths (so GITHUB_WORKSPACE and friends stay valid), a home at /github/home, the image's Env
  * under the step env, and the job id as hostname. Every step is a process in it
- * (rn_job.container). `services:` are containers of their own sharing the job's network (the
- * host's: see docs/containers.md), with /etc/hosts naming them, awaited until healthy.
- * rn_job_ctr_teardown() stops services and destroys every container (cgroup kill).
+ * (rn_job.container). `services:` are containers of their own joining the job container's
+ * private network namespace (the host's network without root or when the job runs on the host),
+ * named in /etc/hosts, awaited until healthy. rn_job_ctr_teardown() stops services and destroys
+ * every container (cgroup kill).
  *
  * Ownership: the rn_job_ctr returned owns its containers, images and service processes; free it
  * with rn_job_ctr_teardown() after the job's steps ran (it clears j->container). Owner:

@@ -142,6 +142,14 @@ $OUT"
   ;;
 services)
   port=$("$IMGTOOL" freeport)
+  # a listener on the host's loopback, reachable from the host (control) but not from the job
+  hostport=$("$IMGTOOL" freeport)
+  mkdir -p "$T/www" && echo host-page >"$T/www/index.html"
+  busybox httpd -f -p "127.0.0.1:$hostport" -h "$T/www" &
+  hpid=$!
+  trap 'kill $hpid 2>/dev/null; cleanup' EXIT
+  for _ in $(seq 50); do busybox wget -q -O /dev/null "http://127.0.0.1:$hostport/" && break; sleep 0.1; done
+  expect_eq "$(busybox wget -q -O- "http://127.0.0.1:$hostport/")" host-page "host listener"
   wf ci.yml <<EOF
 on: push
 jobs:
@@ -161,7 +169,9 @@ jobs:
       - run: |
           echo "by-name=\$(wget -q -O- http://web:$port/)"
           echo "localhost=\$(wget -q -O- http://localhost:$port/)"
-          echo "port=\${{ job.services.web.ports['$port'] }}"
+          echo "port=\${{ job.services.web.ports['$port'] }} net=\${{ job.container.network }}/\${{ job.services.web.network }}"
+          # the private network: the host's loopback services are not reachable from here
+          if wget -q -T 2 -O /dev/null http://127.0.0.1:$hostport/ 2>/dev/null; then echo "host reachable"; else echo "host unreachable"; fi
   sick:
     runs-on: ubuntu-latest
     services:
@@ -178,7 +188,8 @@ EOF
   has_line "[ci.yml/with-svc] Service web is healthy"
   has_line "[ci.yml/with-svc]   | by-name=hello-from-web"
   has_line "[ci.yml/with-svc]   | localhost=hello-from-web"
-  has_line "[ci.yml/with-svc]   | port=$port"
+  has_line "[ci.yml/with-svc]   | port=$port net=private/private"
+  has_line "[ci.yml/with-svc]   | host unreachable"
   has "[ci.yml/with-svc] 🏁  Job succeeded"
   has_line "[ci.yml/sick] error: service 'db' is unhealthy: its health check failed 2 times (last: exit code 1: not ready)"
   grep -qxF '[ci.yml/sick]   | never' <<<"$OUT" && fail "the sick job ran its steps"
