@@ -11,6 +11,7 @@
 #include "actions/policy_job.h"
 #include "actions/remote.h"
 #include "common/strbuf.h"
+#include "runner/run_cache.h"
 #include "runner/run_container.h"
 #include "workflow/matrix.h"
 
@@ -188,7 +189,8 @@ static void run_leg(sched *sc, leg *lg) {
 
     rn_job j;
     rn_job_init(&j);
-    rn_job_ctr *ctr = NULL; /* the job's container and services */
+    rn_job_ctr *ctr = NULL;             /* the job's container and services */
+    rn_job_cache_srv *cache_srv = NULL; /* the cache service for JavaScript actions */
     pthread_mutex_lock(&r->lock);
     lg->j = &j;
     bool pre_cancelled = lg->status == RN_STEP_STATUS_CANCELLED;
@@ -251,6 +253,7 @@ static void run_leg(sched *sc, leg *lg) {
     }
     if (rn_job_ctr_setup(r, &j, wj, jdir, &lo, &ctr) != 0)
         goto finish;
+    cache_srv = rn_job_cache_serve(&j, wj);
     json_t *env = wf->env ? rn_job_eval_node(&j, wf->env, &err) : json_object();
     if (!env || !json_is_object(env)) {
         rn_leg_printf(&lo, "error: env: %s", err ? err : "not a mapping");
@@ -365,6 +368,7 @@ finish:
     pthread_mutex_lock(&r->lock);
     lg->j = NULL;
     pthread_mutex_unlock(&r->lock);
+    rn_job_cache_stop(cache_srv);
     rn_job_ctr_teardown(ctr, &j);
     rn_job_free(&j);
     rn_leg_out_free(&lo);
