@@ -23,8 +23,21 @@ rn_image *rn_docker_image(const char *ref, const char *creds, char **err) {
     rn_pull_opts po = {0};
     po.user = creds;
     po.quiet = true; /* progress bars would interleave with job output */
-    rn_image *img = rn_image_get(st, ref, &po, err);
+    /* look up, pull and look up again ourselves: rn_image_get(pull) keeps the lookup's error
+     * string set after a successful pull */
+    char *e = NULL;
+    rn_image *img = rn_image_get(st, ref, NULL, &e);
+    if (!img) {
+        free(e);
+        e = NULL;
+        if (rn_image_pull(st, ref, &po, NULL, &e) == 0)
+            img = rn_image_get(st, ref, NULL, &e);
+    }
     rn_image_store_close(st);
+    if (img)
+        free(e);
+    else
+        *err = e;
     return img;
 }
 

@@ -26,6 +26,8 @@ run() {
 }
 has_line() { grep -qxF -- "$1" <<<"$OUT" || fail "output lacks the line [$1]:
 $OUT"; }
+expect_rc() { [ "$1" == "$2" ] || fail "$3: expected [$2], got [$1]:
+$OUT"; }
 has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks [$1]:
 $OUT"; }
 
@@ -47,7 +49,7 @@ jobs:
       - run: echo "mark=$MARK shell=$(readlink /proc/$$/exe)"
 EOF
   run -P ubuntu-latest=busybox:test
-  expect_eq "$RC" 0 "exit status"
+  expect_rc "$RC" 0 "exit status"
   has_line "[ci.yml/build] Job container: docker.io/library/busybox:test ($("$RUNNEL" image inspect busybox:test | jq -r .digest))"
   has_line "[ci.yml/build]   | os=runnel-test init=runnel-init host=build"
   has_line "[ci.yml/build]   | var=from-job home=/github/home pwd-ok=yes"
@@ -70,7 +72,7 @@ jobs:
       - run: cat $mark
 EOF
   run
-  expect_eq "$RC" 0 "exit status"
+  expect_rc "$RC" 0 "exit status"
   # the container's pid 1, the step's shell and ls (plus the in-container helper)
   grep -qE '^\[ci.yml/iso\]   \| init=runnel-init procs=[3-5]$' <<<"$OUT" || fail "host processes visible:
 $OUT"
@@ -79,7 +81,7 @@ $OUT"
   expect_eq "$(cat "$R/in-workspace.txt")" ws "workspace write"
   # control: -P ubuntu-latest=host runs on the host, where the file does land
   run -P ubuntu-latest=host
-  expect_eq "$RC" 0 "exit status on the host"
+  expect_rc "$RC" 0 "exit status on the host"
   [ -e "$mark" ] || fail "control: $mark not written on the host"
   rm -f "$mark"
   grep -q 'init=runnel-init' <<<"$OUT" && fail "control ran in a container"
@@ -89,7 +91,7 @@ $OUT"
   commit_repo "$R"
   RC=0
   OUT=$(cd "$R" && RUNNEL_SANDBOX_DIR=$T/not-a-dir/sub "$RUNNEL" run 2>&1) || RC=$?
-  expect_eq "$RC" 0 "exit status of the fallback"
+  expect_rc "$RC" 0 "exit status of the fallback"
   [ -e "$mark" ] || fail "fallback: $mark not written on the host"
   rm -f "$mark"
   [ "$(grep -c 'runnel: warning: cannot create job containers here (' <<<"$OUT")" = 1 ] ||
@@ -98,7 +100,7 @@ $OUT"
   has "jobs run directly on the host (-P LABEL=host says so explicitly)"
   RC=0
   OUT=$(cd "$R" && RUNNEL_SANDBOX_DIR=$T/not-a-dir/sub "$RUNNEL" run -P ubuntu-latest=busybox:test 2>&1) || RC=$?
-  expect_eq "$RC" 1 "exit status without containers and an image"
+  expect_rc "$RC" 1 "exit status without containers and an image"
   has "[ci.yml/iso] error: cannot create the job's container: "
   ;;
 container-job)
@@ -130,7 +132,7 @@ jobs:
       - run: echo "string form on \$(. /etc/os-release; echo \$ID) as \$(id -u)"
 EOF
   run
-  expect_eq "$RC" 0 "exit status"
+  expect_rc "$RC" 0 "exit status"
   has_line "[ci.yml/boxed]   | host=boxhost id=1234:2345 env=c-env/o-env os=runnel-test"
   has_line "[ci.yml/boxed]   | data=volume data"
   has_line "[ci.yml/boxed]   | ro=yes"
@@ -183,7 +185,7 @@ jobs:
       - run: echo never
 EOF
   run
-  expect_eq "$RC" 1 "exit status"
+  expect_rc "$RC" 1 "exit status"
   has_line "[ci.yml/with-svc] Waiting for service web to be healthy: wget -q -O /dev/null http://127.0.0.1:$port/"
   has_line "[ci.yml/with-svc] Service web is healthy"
   has_line "[ci.yml/with-svc]   | by-name=hello-from-web"
@@ -239,7 +241,7 @@ jobs:
       - uses: ./dfile
 EOF
   run -P ubuntu-latest=host
-  expect_eq "$RC" 1 "exit status"
+  expect_rc "$RC" 1 "exit status"
   has_line "[ci.yml/act]   | hello runnel user INPUT_WHO=runnel user ws=/github/workspace pwd=/github/workspace os=runnel-test"
   has_line "[ci.yml/act]   | output=hi-runnel user file=made"
   has_line "[ci.yml/act]   | n=2 INPUT_FOO=bar args=two words three"
@@ -253,7 +255,7 @@ seed)
   printf '#!/bin/sh\n. /etc/os-release\necho "mvnw $* on $ID"\nexit 3\n' >"$R/mvnw"
   chmod +x "$R/mvnw"
   run -P ubuntu-latest=busybox:test .github/workflows/deploy.yml
-  expect_eq "$RC" 1 "exit status"
+  expect_rc "$RC" 1 "exit status"
   has "[Deploy/test] Job container: docker.io/library/busybox:test"
   has_line "[Deploy/test]   | mvnw test on runnel-test"
   has_line "[Deploy/test]   error: Process completed with exit code 3."
@@ -261,7 +263,7 @@ seed)
   # and the seed as it is: its test job runs in the container and fails at setup-java
   cp "$HERE/../run/seed-dry-run/.github/workflows/deploy.yml" "$R/.github/workflows/deploy.yml"
   run -P ubuntu-latest=busybox:test .github/workflows/deploy.yml
-  expect_eq "$RC" 1 "exit status (seed as is)"
+  expect_rc "$RC" 1 "exit status (seed as is)"
   has "[Deploy/test] Job container: docker.io/library/busybox:test"
   has_line "[Deploy/test]   error: Input required and not supplied: distribution"
   ;;
@@ -286,7 +288,7 @@ jobs:
 EOF
   before=$(pgrep -c -f '^sleep 30[123]$' || true)
   run
-  expect_eq "$RC" 1 "exit status"
+  expect_rc "$RC" 1 "exit status"
   has_line "[ci.yml/daemon]   | still there in the job"
   has_line "[ci.yml/slow] error: The job running on runner runnel has exceeded the maximum execution time of 0.05 minutes."
   sleep 0.2
@@ -316,7 +318,7 @@ jobs:
       - run: echo "other pushed=\$PUSHED"
 EOF
   run -P "ubuntu-22.04=$REG/team/other:2"
-  expect_eq "$RC" 0 "exit status"
+  expect_rc "$RC" 0 "exit status"
   has_line "[ci.yml/test]   | pushed=yes os=runnel-test"
   has_line "[ci.yml/other]   | other pushed=yes"
   expect_eq "$("$RUNNEL" image ls -q | grep -v busybox:test)" "$REG/team/build:1
