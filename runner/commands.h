@@ -1,4 +1,4 @@
-/* Subcommands of the runnel binary. Each returns the process exit status:
+/* Subcommands of the runnel binary. Each returns the process exit status (argv is borrowed):
  * 0 success, 1 a failure of what was run or checked, 2 usage or input errors. */
 #ifndef RN_COMMANDS_H
 #define RN_COMMANDS_H
