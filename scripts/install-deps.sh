@@ -5,7 +5,7 @@ PKGS=(
   build-essential cmake pkg-config clang clang-format libclang-rt-dev
   libyaml-dev libjansson-dev libcmocka-dev
   libgit2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev libssl-dev
-  git ca-certificates nodejs
+  git ca-certificates nodejs procps python3 # tests: pgrep/ps, python3 for JSON checks
   libmicrohttpd-dev zstd # cache server (actions/cache_server.c); zstd for bench/cache
   # examples/webshop (the example pipeline): Java 17, Maven offline on /usr/share/maven-repo,
   # JUnit 4, the JaCoCo agent and Ant tasks, curl for the smoke tests
