@@ -22,6 +22,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 struct rn_cache_store {
     char *root;
@@ -38,6 +39,29 @@ static long long now_ms(void) {
 static void hex(const unsigned char *d, size_t n, char *out) {
     for (size_t i = 0; i < n; i++)
         snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* XXH3-128 of a whole file, as 32 hex digits: each stored file's checksum in the manifest.
+ * Fast enough (memory speed) to check every file before a restore writes anything. */
+static int xxh_fd(int fd, char out[33]) {
+    XXH3_state_t *st = XXH3_createState();
+    if (!st || XXH3_128bits_reset(st) == XXH_ERROR) {
+        XXH3_freeState(st);
+        return -1;
+    }
+    static _Thread_local unsigned char buf[1 << 20];
+    off_t off = 0;
+    ssize_t r;
+    while ((r = pread(fd, buf, sizeof buf, off)) > 0) {
+        XXH3_128bits_update(st, buf, (size_t)r);
+        off += r;
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    if (r < 0)
+        return -1;
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+    return 0;
 }
 
 void rn_cache_entry_clear(rn_cache_entry *e) {
@@ -415,6 +439,7 @@ static int save_item(saver *sv, const char *abs, const char *rel) {
     char type;
     char link[PATH_MAX];
     link[0] = 0;
+    char sum[33] = ""; /* files: XXH3-128 of the stored copy */
     long long size = 0;
     if (S_ISREG(st.st_mode)) {
         type = 'f';
@@ -446,12 +471,20 @@ static int save_item(saver *sv, const char *abs, const char *rel) {
             close(bfd);
         if (rc)
             return -1;
+        int hfd = openat(sv->tree_fd, name, O_RDONLY | O_CLOEXEC);
+        rc = hfd < 0 ? -1 : xxh_fd(hfd, sum);
+        if (hfd >= 0)
+            close(hfd);
+        if (rc) {
+            *sv->err = rn_xprintf("cache: cannot read back the copy of %s", rel);
+            return -1;
+        }
         sv->nblobs++;
         sv->unpacked += size;
     }
     char tstr[2] = {type, 0};
-    json_t *m = json_pack("[s,i,I,I,s,s]", tstr, (int)(st.st_mode & 07777), (json_int_t)size,
-                          (json_int_t)st.st_mtim.tv_sec, rel, link);
+    json_t *m = json_pack("[s,i,I,I,s,s,s]", tstr, (int)(st.st_mode & 07777), (json_int_t)size,
+                          (json_int_t)st.st_mtim.tv_sec, rel, link, sum);
     json_array_append_new(sv->manifest, m);
     return 0;
 }
@@ -782,7 +815,23 @@ typedef struct restore_job {
     int rc;         /* first error (atomic compare-and-swap) */
     char *err;
     pthread_mutex_t lock;
+    bool verify_only; /* check each stored file's checksum, write nothing */
 } restore_job;
+
+/* Verify phase of a restore: a file whose stored copy does not match its manifest checksum
+ * makes the entry a miss (rc 1) before anything was written. */
+static void verify_file(restore_job *r, json_t *it, long long blob) {
+    const char *want = json_string_value(json_array_get(it, 6));
+    if (!want || !*want)
+        return;
+    char name[32], got[33];
+    snprintf(name, sizeof name, "%lld", blob);
+    int fd = openat(r->tfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || xxh_fd(fd, got) || strcmp(got, want))
+        __atomic_store_n(&r->rc, 1, __ATOMIC_RELAXED);
+    if (fd >= 0)
+        close(fd);
+}
 
 static void *restore_files(void *arg) {
     restore_job *r = arg;
@@ -793,6 +842,10 @@ static void *restore_files(void *arg) {
         if (r->blob[i] < 0)
             continue;
         json_t *it = json_array_get(r->man, i);
+        if (r->verify_only) {
+            verify_file(r, it, r->blob[i]);
+            continue;
+        }
         mode_t mode = (mode_t)json_integer_value(json_array_get(it, 1));
         long long size = json_integer_value(json_array_get(it, 2));
         time_t mtime = (time_t)json_integer_value(json_array_get(it, 3));
@@ -825,6 +878,19 @@ static void *restore_files(void *arg) {
     return NULL;
 }
 
+/* Runs restore_files on up to 4 threads (1 for few files). */
+static void restore_parallel(restore_job *r, long long nfiles) {
+    pthread_t th[4];
+    int nt = nfiles >= 64 ? 4 : 1, started = 0;
+    for (int t = 1; t < nt; t++)
+        if (pthread_create(&th[started], NULL, restore_files, r) == 0)
+            started++;
+    restore_files(r);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&r->lock);
+}
+
 static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err) {
     json_t *man = load_manifest(dfd, meta);
     if (!man)
@@ -834,7 +900,7 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         json_decref(man);
         return 1;
     }
-    /* verify every file before writing anything: a truncated entry is a miss */
+    /* verify every file before writing anything: a truncated or corrupt entry is a miss */
     size_t n = json_array_size(man);
     long long *blob = rn_xcalloc(n + 1, sizeof *blob);
     long long nb = 0;
@@ -855,6 +921,20 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         struct stat st;
         if (fstatat(tfd, name, &st, 0) || st.st_size != json_integer_value(json_array_get(it, 2)))
             rc = 1;
+    }
+    if (rc == 0 && nb) {
+        restore_job v = {man,
+                         blob,
+                         workspace,
+                         tfd,
+                         n,
+                         0,
+                         0,
+                         NULL,
+                         PTHREAD_MUTEX_INITIALIZER,
+                         .verify_only = true};
+        restore_parallel(&v, nb);
+        rc = v.rc;
     }
     /* folders, links and the files' parent folders, in order */
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -883,16 +963,17 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         free(dst);
     }
     if (rc == 0 && nb) {
-        restore_job r = {man, blob, workspace, tfd, n, 0, 0, NULL, PTHREAD_MUTEX_INITIALIZER};
-        pthread_t th[4];
-        int nt = nb >= 64 ? 4 : 1, started = 0;
-        for (int t = 1; t < nt; t++)
-            if (pthread_create(&th[started], NULL, restore_files, &r) == 0)
-                started++;
-        restore_files(&r);
-        for (int t = 0; t < started; t++)
-            pthread_join(th[t], NULL);
-        pthread_mutex_destroy(&r.lock);
+        restore_job r = {man,
+                         blob,
+                         workspace,
+                         tfd,
+                         n,
+                         0,
+                         0,
+                         NULL,
+                         PTHREAD_MUTEX_INITIALIZER,
+                         .verify_only = false};
+        restore_parallel(&r, nb);
         if (r.rc) {
             rc = r.rc;
             *err = r.err;

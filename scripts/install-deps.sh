@@ -7,6 +7,7 @@ PKGS=(
   libgit2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev libssl-dev
   git ca-certificates nodejs procps python3 # tests: pgrep/ps, python3 for JSON checks
   libmicrohttpd-dev zstd # cache server (actions/cache_server.c); zstd for bench/cache
+  libxxhash-dev # per-file checksums of cache entries (actions/cache_store.c)
   # examples/webshop (the example pipeline): Java 17, Maven offline on /usr/share/maven-repo,
   # JUnit 4, the JaCoCo agent and Ant tasks, curl for the smoke tests
   openjdk-17-jdk-headless maven junit4 libjacoco-java ant curl

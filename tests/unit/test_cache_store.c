@@ -300,6 +300,17 @@ static void test_corrupt_is_a_miss(void **state) {
     assert_int_equal(truncate(blob, 3), 0);
     assert_int_equal(restore_into("trunc", "v", dest), 1);
     free(blob);
+    /* a same-size change inside a stored file (the per-file checksum catches it) */
+    save_ok("s", "flip", "v", "co");
+    char *fblob = entry_file("flip", "v", "tree/0");
+    chmod(fblob, 0644);
+    FILE *ff = fopen(fblob, "r+");
+    assert_non_null(ff);
+    fseek(ff, 5, SEEK_SET);
+    fputc('X', ff);
+    fclose(ff);
+    assert_int_equal(restore_into("flip", "v", dest), 1);
+    free(fblob);
     /* a manifest that does not match its checksum */
     char *man = entry_file("badman", "v", "manifest.json");
     FILE *f = fopen(man, "r+");
