@@ -7,10 +7,10 @@
 #include "common/arena.h"
 #include "common/diag.h"
 #include "common/strbuf.h"
+#include "tests/conformance/conformance_util.h"
 #include "workflow/model.h"
 #include "workflow/validate.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,46 +102,18 @@ static bool service_level(const char *opts) {
     return false;
 }
 
-static int cmp_name(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool known(const char *known_text, const char *name) {
-    const char *p = known_text;
-    size_t n = strlen(name);
-    while (p && *p) {
-        if (!strncmp(p, name, n) && (p[n] == ' ' || p[n] == '\t'))
-            return true;
-        p = strchr(p, '\n');
-        if (p)
-            p++;
-    }
-    return false;
-}
-
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: reader_conformance READER_DIR KNOWN_FAILURES\n");
         return 2;
     }
-    DIR *dir = opendir(argv[1]);
-    if (!dir) {
+    size_t n_names;
+    char **names = rn_conf_files(argv[1], ".yml", &n_names);
+    if (!names) {
         printf("SKIP: conformance data not found at %s (set RUNNEL_SHARED)\n", argv[1]);
         return 77;
     }
     char *known_text = rn_read_file(argv[2], NULL);
-    char **names = NULL;
-    size_t n_names = 0;
-    struct dirent *de;
-    while ((de = readdir(dir))) {
-        size_t l = strlen(de->d_name);
-        if (l > 4 && !strcmp(de->d_name + l - 4, ".yml")) {
-            names = rn_xrealloc(names, (n_names + 1) * sizeof *names);
-            names[n_names++] = rn_xstrdup(de->d_name);
-        }
-    }
-    closedir(dir);
-    qsort(names, n_names, sizeof *names, cmp_name);
 
     int passed = 0, failed = 0, svc_total = 0, svc_passed = 0, msg_mismatch = 0, unlisted = 0;
     int plain_total = 0, plain_passed = 0;
@@ -222,7 +194,7 @@ int main(int argc, char **argv) {
                 plain_passed++;
         } else {
             failed++;
-            bool listed = known_text && known(known_text, names[f]);
+            bool listed = known_text && rn_conf_known(known_text, names[f]);
             if (!listed)
                 unlisted++;
             rn_sb_printf(&report, "FAIL %s%s%s\n", names[f], svc ? " [service-level]" : "",
