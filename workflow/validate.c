@@ -54,6 +54,22 @@ static bool valid_uses(const char *u) {
     return true;
 }
 
+const char *rn_check_workflow_ref(const char *u) {
+    const char *at = strchr(u, '@');
+    if (!strncmp(u, "./", 2))
+        return at ? "invalid value workflow reference: cannot specify version when calling "
+                    "local workflows"
+                  : NULL;
+    const char *s1 = strchr(u, '/');
+    const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s1 || s1 == u || !s2 || s2 == s1 + 1 || !s2[1] || (at && s2 > at))
+        return "invalid value workflow reference: references to workflows must be prefixed "
+               "with format 'owner/repository/' or './' for local workflows";
+    if (!at || !at[1])
+        return "invalid value workflow reference: no version specified";
+    return NULL;
+}
+
 static bool has_expr(const rn_wf_str *s) {
     return s->s && strstr(s->s, "${{");
 }
@@ -199,6 +215,10 @@ void rn_validate_workflow(const rn_workflow *wf, rn_diags *d) {
                 err(d, NULL, j->line, j->col, m, j->id.s);
         }
         check_if(d, &j->if_raw, true);
+        const char *ref_err =
+            j->uses.s && !has_expr(&j->uses) ? rn_check_workflow_ref(j->uses.s) : NULL;
+        if (ref_err)
+            err(d, j->uses.node, j->uses.line, j->uses.col, "%s", ref_err);
         check_runs_on(j, d);
         check_matrix(j, d);
         check_container(j->container, d);
@@ -365,7 +385,7 @@ static void calls_rec(rn_arena *a, const rn_workflow *wf, rn_wf_resolve_fn resol
                       rn_diags *d, int depth) {
     for (size_t i = 0; i < wf->n_jobs; i++) {
         const rn_wf_job *j = &wf->jobs[i];
-        if (!j->uses.s || has_expr(&j->uses))
+        if (!j->uses.s || has_expr(&j->uses) || rn_check_workflow_ref(j->uses.s))
             continue;
         char *text = NULL, *display = NULL;
         size_t len = 0;

@@ -24,6 +24,10 @@ void rn_validate_action_schema(const rn_ynode *root, rn_diags *diags);
  * node), runs-on groups, step uses format, empty matrix vectors, if: expressions. */
 void rn_validate_workflow(const rn_workflow *wf, rn_diags *diags);
 
+/* Checks the form of a job-level `uses:` (./path or owner/repo/path@ref). Returns NULL when
+ * well-formed, else GitHub's message (static). */
+const char *rn_check_workflow_ref(const char *uses);
+
 /* Named scopes for expression parsing (the context lists of the schema). */
 typedef enum rn_scope_id { RN_SCOPE_JOB_IF, RN_SCOPE_STEP_IF, RN_SCOPE_COUNT } rn_scope_id;
 const rn_expr_scope *rn_validate_scope(rn_scope_id id);

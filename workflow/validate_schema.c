@@ -160,7 +160,7 @@ static const def defs[] = {
 
     /* defaults, env, concurrency */
     MAP("workflow-defaults", {"run", "workflow-defaults-run", false}),
-    MAP("workflow-defaults-run", {"shell", "non-empty-string", false},
+    MAP("workflow-defaults-run", {"shell", "shell", false},
         {"working-directory", "non-empty-string", false}),
     LOOSE_CTX("workflow-env", L("github", "inputs", "vars", "secrets"), "non-empty-string",
               "string"),
@@ -184,7 +184,7 @@ static const def defs[] = {
         {"defaults", "job-defaults", false}, {"steps", "steps", false},
         {"snapshot", "snapshot", false}),
     MAP("workflow-job", {"name", "string-strategy-context", false},
-        {"uses", "non-empty-string", true}, {"with", "workflow-job-with", false},
+        {"uses", "workflow-job-uses", true}, {"with", "workflow-job-with", false},
         {"secrets", "workflow-job-secrets", false}, {"needs", "needs", false},
         {"if", "job-if", false}, {"permissions", "permissions", false},
         {"concurrency", "job-concurrency", false}, {"strategy", "strategy", false}),
@@ -230,7 +230,7 @@ static const def defs[] = {
         {"if", "step-if", false}, {"timeout-minutes", "step-timeout-minutes", false},
         {"run", "string-steps-context", true},
         {"continue-on-error", "step-continue-on-error", false}, {"env", "step-env", false},
-        {"working-directory", "string-steps-context", false}, {"shell", "non-empty-string", false},
+        {"working-directory", "string-steps-context", false}, {"shell", "shell", false},
         {"background", "boolean", false}),
     MAP("regular-step", {"name", "step-name", false}, {"id", "non-empty-string", false},
         {"if", "step-if", false}, {"continue-on-error", "step-continue-on-error", false},
@@ -272,6 +272,11 @@ static const def defs[] = {
     LOOSE("container-env", "non-empty-string", "string-runner-context"),
 
     /* typed values with contexts */
+    /* Laxer than GitHub's schema, which allows no expression in `shell` (except job defaults)
+     * or a job's `uses`: actionlint and act accept them, and runnel evaluates them when the
+     * step or job runs. */
+    {.name = "shell", .kind = D_STRING, .non_empty = true, .ctx = CTX_STEPS},
+    {.name = "workflow-job-uses", .kind = D_STRING, .non_empty = true, .ctx = CTX_STRATEGY},
     ONEOF_CTX("scalar-needs-context", CTX_STRATEGY, "string", "boolean", "number"),
     ONEOF_CTX("scalar-needs-context-secrets",
               L("github", "inputs", "vars", "needs", "secrets", "strategy", "matrix"), "string",

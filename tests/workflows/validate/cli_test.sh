@@ -28,6 +28,9 @@ $W/bad.yml:10:20: Job 'test' depends on unknown job 'nope'.
 $W/bad.yml:15:11: Secret token is required, but not provided while calling.
 $W/bad.yml:17:13: Unexpected value 'not-a-bool'
 $W/bad.yml:18:14: Invalid input, extra is not defined in the referenced workflow." $W/bad.yml
+check workflow-refs 1 "$W/refs.yml:4:11: invalid value workflow reference: cannot specify version when calling local workflows
+$W/refs.yml:6:11: invalid value workflow reference: no version specified
+$W/refs.yml:8:11: invalid value workflow reference: references to workflows must be prefixed with format 'owner/repository/' or './' for local workflows" $W/refs.yml
 check remote-unchecked 0 "" $W/remote.yml
 check local-repository 1 "$W/remote.yml:4:11: Input level is required, but not provided while calling.
 $W/remote.yml:6:13: Invalid input, name is not defined in the referenced workflow." \
