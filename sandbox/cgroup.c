@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -132,8 +133,8 @@ static char *mount_of(const char *ctrl, char **root) {
     return found;
 }
 
-/* mountpoint + (self path relative to the mount's root) + "/" + name */
-static char *child_dir(const char *ctrl, const char *name) {
+/* mountpoint + (self path relative to the mount's root): our own cgroup in that hierarchy. */
+static char *self_dir(const char *ctrl) {
     char *root = NULL, *mnt = mount_of(ctrl, &root);
     char *self = mnt ? self_path(ctrl) : NULL;
     char *dir = NULL;
@@ -144,12 +145,32 @@ static char *child_dir(const char *ctrl, const char *name) {
             rel = self + rl;
         if (!strcmp(rel, "/"))
             rel = "";
-        dir = rn_xprintf("%s%s/%s", mnt, rel, name);
+        dir = rn_xprintf("%s%s", mnt, rel);
     }
     free(root);
     free(mnt);
     free(self);
     return dir;
+}
+
+/* Where our cgroups go, found once per process (parsing mountinfo per controller per container
+ * cost more than the mkdir): v2 when /sys/fs/cgroup is a cgroup2 mount, else one parent per v1
+ * controller (NULL when that controller is not mounted). Never freed. */
+static const char *const v1_ctrls[] = {"memory", "pids", "cpu", "freezer"};
+static struct {
+    bool v2;
+    char *parent[4]; /* v2: parent[0] only */
+} hier;
+static pthread_once_t hier_once = PTHREAD_ONCE_INIT;
+
+static void find_hierarchies(void) {
+    struct stat st;
+    hier.v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+    if (hier.v2)
+        hier.parent[0] = self_dir("");
+    else
+        for (int i = 0; i < 4; i++)
+            hier.parent[i] = self_dir(v1_ctrls[i]);
 }
 
 static bool add_dir(rn_cgroup *cg, char *path, int roles) {
@@ -167,8 +188,10 @@ static bool add_dir(rn_cgroup *cg, char *path, int roles) {
     int fd = open(procs, O_WRONLY | O_CLOEXEC);
     free(procs);
     if (fd < 0) {
+        int e = errno;
         rmdir(path);
         free(path);
+        errno = e;
         return false;
     }
     cg->dirs[cg->n++] = (cg_dir){path, roles, fd};
@@ -235,49 +258,89 @@ static void apply_limits(rn_cgroup *cg, const rn_cgroup_limits *l, rn_sb *w) {
     }
 }
 
-rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **warnings,
-                            char **err) {
-    *err = NULL;
-    rn_sb w = RN_SB_INIT;
-    rn_cgroup *cg = rn_xcalloc(1, sizeof *cg);
-    struct stat st;
-    cg->v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
-    if (cg->v2) {
-        char *dir = child_dir("", name);
-        if (dir) {
-            /* Controllers must be enabled in the parent for the child to get their files. */
-            char *parent = rn_xstrndup(dir, (size_t)(strrchr(dir, '/') - dir));
-            const char *ctl[] = {"+memory", "+pids", "+cpu"};
-            for (int i = 0; i < 3; i++)
-                write_file(parent, "cgroup.subtree_control", ctl[i]);
-            free(parent);
-            if (add_dir(cg, dir, R_MEMORY | R_PIDS | R_CPU | R_FREEZER)) {
-                char *have = read_small(cg->dirs[0].path, "cgroup.controllers");
-                const char *names[] = {"memory", "pids", "cpu"};
-                for (int i = 0; i < 3; i++)
-                    if (!have || !strstr(have, names[i]))
-                        cg->dirs[0].roles &= ~(1 << i);
-                free(have);
-            }
-        }
-    } else {
-        const char *ctrls[] = {"memory", "pids", "cpu", "freezer"};
-        for (int i = 0; i < 4; i++) {
-            char *dir = child_dir(ctrls[i], name);
-            if (!dir || !add_dir(cg, dir, 1 << i))
-                warn(&w, ctrls[i], "controller missing or not writable");
-        }
-    }
+/* Controllers the limits need: a cgroup is joined per v1 hierarchy by every container, and a v1
+ * migration waits for an RCU grace period, so only those are made (no limit, no cgroup). */
+static int roles_for(const rn_cgroup_limits *l) {
+    return (l->memory_bytes > 0 ? R_MEMORY : 0) | (l->pids_max > 0 ? R_PIDS : 0) |
+           (l->cpu_shares > 0 || l->cpu_millis > 0 ? R_CPU : 0);
+}
+
+static rn_cgroup *finish(rn_cgroup *cg, const char *name, const rn_cgroup_limits *l, rn_sb *w,
+                         char **warnings, char **err) {
     if (cg->n == 0) {
-        *err = rn_xprintf("cgroup: cannot create %s in any hierarchy", name);
-        rn_sb_free(&w);
+        *err = rn_xprintf("cgroup: cannot create %s in any hierarchy%s%s", name, w->len ? ": " : "",
+                          w->len ? w->data : "");
+        rn_sb_free(w);
         free(cg);
         return NULL;
     }
-    apply_limits(cg, l, &w);
-    rn_sb_append(&w, "", 0);
-    *warnings = rn_sb_take(&w);
+    apply_limits(cg, l, w);
+    rn_sb_append(w, "", 0);
+    *warnings = rn_sb_take(w);
     return cg;
+}
+
+/* v2: one directory below `parent`; the controllers the limits need are enabled in the parent's
+ * cgroup.subtree_control first (the child only gets their files then). */
+static void create_v2(rn_cgroup *cg, const char *parent, const char *name, int roles, rn_sb *w) {
+    static const char *const names[] = {"memory", "pids", "cpu"};
+    for (int i = 0; i < 3; i++)
+        if (roles & (1 << i)) {
+            char *v = rn_xprintf("+%s", names[i]);
+            write_file(parent, "cgroup.subtree_control", v);
+            free(v);
+        }
+    if (!add_dir(cg, rn_xprintf("%s/%s", parent, name), R_MEMORY | R_PIDS | R_CPU | R_FREEZER)) {
+        warn(w, parent, strerror(errno));
+        return;
+    }
+    char *have = read_small(cg->dirs[0].path, "cgroup.controllers");
+    for (int i = 0; i < 3; i++) {
+        bool found = false;
+        for (const char *p = have; p && (p = strstr(p, names[i])); p += strlen(names[i]))
+            if ((p == have || p[-1] == ' ') &&
+                (p[strlen(names[i])] == 0 || strchr(" \n", p[strlen(names[i])])))
+                found = true;
+        if (!found)
+            cg->dirs[0].roles &= ~(1 << i);
+    }
+    free(have);
+}
+
+rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **warnings,
+                            char **err) {
+    *err = NULL;
+    pthread_once(&hier_once, find_hierarchies);
+    rn_sb w = RN_SB_INIT;
+    rn_cgroup *cg = rn_xcalloc(1, sizeof *cg);
+    cg->v2 = hier.v2;
+    int roles = roles_for(l);
+    if (cg->v2) {
+        if (hier.parent[0])
+            create_v2(cg, hier.parent[0], name, roles, &w);
+        else
+            warn(&w, "cgroup2", "runnel's own cgroup not found");
+    } else {
+        /* No limit asked: the freezer alone gives the processes a cgroup of their own. */
+        int want = roles ? roles : R_FREEZER;
+        for (int i = 0; i < 4; i++) {
+            if (!(want & (1 << i)))
+                continue;
+            if (!hier.parent[i] || !add_dir(cg, rn_xprintf("%s/%s", hier.parent[i], name), 1 << i))
+                warn(&w, v1_ctrls[i], "controller missing or not writable");
+        }
+    }
+    return finish(cg, name, l, &w, warnings, err);
+}
+
+rn_cgroup *rn_cgroup_create_v2_at(const char *parent, const char *name, const rn_cgroup_limits *l,
+                                  char **warnings, char **err) {
+    *err = NULL;
+    rn_sb w = RN_SB_INIT;
+    rn_cgroup *cg = rn_xcalloc(1, sizeof *cg);
+    cg->v2 = true;
+    create_v2(cg, parent, name, roles_for(l), &w);
+    return finish(cg, name, l, &w, warnings, err);
 }
 
 int rn_cgroup_join(const rn_cgroup *cg, pid_t pid) {
@@ -431,13 +494,11 @@ void rn_cgroup_destroy(rn_cgroup *cg) {
 }
 
 void rn_cgroup_remove_stale(const char *name) {
-    struct stat st;
-    const char *ctrls[] = {"memory", "pids", "cpu", "freezer"};
-    bool v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
-    for (int i = 0; i < (v2 ? 1 : 4); i++) {
-        char *dir = child_dir(v2 ? "" : ctrls[i], name);
-        if (dir)
+    pthread_once(&hier_once, find_hierarchies);
+    for (int i = 0; i < (hier.v2 ? 1 : 4); i++)
+        if (hier.parent[i]) {
+            char *dir = rn_xprintf("%s/%s", hier.parent[i], name);
             rmdir(dir);
-        free(dir);
-    }
+            free(dir);
+        }
 }

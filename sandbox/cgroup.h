@@ -1,9 +1,11 @@
 /* Per-container cgroups on v2 (when /sys/fs/cgroup/cgroup.controllers exists) or v1 hierarchies:
  * resource limits, membership of every container process, and killing them all.
  *
- * The cgroup is made below runnel's own cgroup in each hierarchy (memory, pids, cpu, freezer on
- * v1; one directory on v2). A controller that is missing or not writable is skipped and named in
- * the warnings.
+ * The cgroup is made below runnel's own cgroup, only in the hierarchies the limits need (v1:
+ * memory, pids, cpu; the freezer alone when no limit is given; v2: one directory, with only the
+ * needed controllers enabled in the parent's cgroup.subtree_control). Joining a v1 hierarchy costs
+ * an RCU grace period, so every hierarchy left out saves time at each container start. A
+ * controller that is missing or not writable is skipped and named in the warnings.
  *
  * Ownership: rn_cgroup_create() returns a handle the caller releases with rn_cgroup_destroy(),
  * which kills what is left and removes the directories. rn_cgroup_join() is async-signal-safe
@@ -28,6 +30,12 @@ typedef struct rn_cgroup_limits {
  * caller frees, "" when none) lists the limits that were skipped. */
 rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **warnings,
                             char **err);
+/* The v2 writer on an explicit parent directory (a cgroup2 directory, or a fake tree in tests):
+ * writes "+memory", "+pids", "+cpu" (those the limits need) to PARENT/cgroup.subtree_control,
+ * makes PARENT/NAME and writes memory.max (+ memory.swap.max 0), pids.max, cpu.weight and
+ * cpu.max there. Same contract as rn_cgroup_create(). */
+rn_cgroup *rn_cgroup_create_v2_at(const char *parent, const char *name, const rn_cgroup_limits *l,
+                                  char **warnings, char **err);
 /* Moves the calling process (pid 0) or pid into every hierarchy. 0 or -1 with errno set. */
 int rn_cgroup_join(const rn_cgroup *cg, pid_t pid);
 /* SIGKILLs every process in the cgroup except the n_spare pids in spare until none is left

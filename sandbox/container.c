@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -63,7 +64,7 @@ static const int default_caps[] = {
 
 struct rn_container {
     pid_t init_pid;
-    int lifeline;         /* write end; the init exits when it closes */
+    int lifeline;         /* control socket to the init; the init exits when it closes */
     int lock_fd;          /* flock on state_dir/lock while the container lives */
     pid_t zygote_pid;     /* helper in the container's cgroup and namespaces that clones steps */
     int sock;             /* request socket to the helper */
@@ -80,17 +81,8 @@ struct rn_container {
     char *warnings;
 };
 
-enum { MSG_PID = 1, MSG_EXEC, MSG_CWD, MSG_SETUP, MSG_PRIV };
-typedef struct msg {
-    int kind, val;
-} msg;
-
-static void put_msg(int fd, int kind, int val) {
-    msg m = {kind, val};
-    if (write(fd, &m, sizeof m) != (ssize_t)sizeof m) { /* the parent reports a lost child */
-    }
-}
-
+/* Why a step could not start (step_args.kind, req_reply.kind; 0 = it exec'd). */
+enum { MSG_EXEC = 2, MSG_CWD, MSG_SETUP, MSG_PRIV };
 /* ---- creation ---- */
 
 typedef struct init_args {
@@ -148,7 +140,62 @@ static void close_all_but(const int *keep, int n) {
     }
 }
 
-static void init_loop(int life_r) {
+/* Processes of the pid namespace other than the init, zombies left out; with `kill`, SIGKILLs
+ * them (kill(-1) from a namespace's init reaches every process in it but itself, atomically with
+ * respect to fork) and waits (bounded) until none is left. Allocation-free: runs in the init. */
+static int ns_others(bool kill_them) {
+    int found = 0;
+    for (int round = 0; round < 2500; round++) {
+        int live = 0;
+        int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            return -1;
+        char buf[4096];
+        long n;
+        while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+            for (long off = 0; off < n;) {
+                struct {
+                    uint64_t ino;
+                    int64_t off;
+                    unsigned short reclen;
+                    unsigned char type;
+                    char name[];
+                } *de = (void *)(buf + off);
+                off += de->reclen;
+                if (de->name[0] < '1' || de->name[0] > '9' || !strcmp(de->name, "1"))
+                    continue;
+                char path[64], st[512];
+                snprintf(path, sizeof path, "%s/stat", de->name);
+                int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                    continue;
+                ssize_t r = read(fd, st, sizeof st - 1);
+                close(fd);
+                if (r <= 0)
+                    continue;
+                st[r] = 0;
+                char *rp = strrchr(st, ')');
+                if (rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X')
+                    live++;
+            }
+        }
+        close(dfd);
+        if (round == 0)
+            found = live;
+        if (!kill_them || live == 0)
+            break;
+        kill(-1, SIGKILL);
+        while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans are ours to reap */
+            ;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    return found;
+}
+
+/* The init's control socket: EOF (runnel is gone, or destroys the container) ends it, which
+ * tears the pid namespace down; 'n' counts the other processes, 'k' kills them. */
+static void init_loop(int ctl) {
     prctl(PR_SET_NAME, "runnel-init", 0, 0, 0);
     sigset_t all;
     sigfillset(&all);
@@ -160,10 +207,16 @@ static void init_loop(int life_r) {
     for (;;) {
         while (waitpid(-1, NULL, WNOHANG) > 0)
             ;
-        struct pollfd fds[2] = {{life_r, POLLIN, 0}, {sfd, POLLIN, 0}};
+        struct pollfd fds[2] = {{ctl, POLLIN, 0}, {sfd, POLLIN, 0}};
         int n = poll(fds, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 100);
-        if (n > 0 && fds[0].revents) /* runnel is gone: our exit kills the namespace */
-            _exit(0);
+        if (n > 0 && fds[0].revents) {
+            char cmd;
+            if (read(ctl, &cmd, 1) != 1) /* runnel is gone: our exit kills the namespace */
+                _exit(0);
+            int count = ns_others(cmd == 'k');
+            if (send(ctl, &count, sizeof count, MSG_NOSIGNAL) != (ssize_t)sizeof count)
+                _exit(0);
+        }
         if (n > 0 && fds[1].revents) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) > 0)
@@ -444,16 +497,15 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     int go[2] = {-1, -1}, rep[2] = {-1, -1}, life[2] = {-1, -1}, zs[2] = {-1, -1};
     char *warn = NULL;
     rn_cgroup_limits lim = {o->memory_bytes, o->pids_max, o->cpu_shares, o->cpu_millis};
-    char *cgname = rn_xprintf("runnel-%s", strrchr(tmpl, '/') + 1);
-    c->cg = rn_cgroup_create(cgname, &lim, &warn, err);
-    free(cgname);
-    if (!c->cg) {
-        /* Limits were asked for: refuse to run without them. Else run unconfined by cgroups. */
-        if (o->memory_bytes || o->pids_max || o->cpu_shares || o->cpu_millis)
+    /* A cgroup only for limits: the pid namespace already holds every process of the container
+     * (its init's exit kills them all, its /proc counts them), and joining cgroups is the most
+     * expensive part of a start on cgroup v1. Limits asked for and impossible: refuse to run. */
+    if (o->memory_bytes || o->pids_max || o->cpu_shares || o->cpu_millis) {
+        char *cgname = rn_xprintf("runnel-%s", strrchr(tmpl, '/') + 1);
+        c->cg = rn_cgroup_create(cgname, &lim, &warn, err);
+        free(cgname);
+        if (!c->cg)
             goto fail;
-        c->warnings = *err;
-        *err = NULL;
-    } else {
         c->warnings = warn;
     }
     if (c->harden) {
@@ -464,7 +516,8 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         }
         c->seccomp = seccomp_cached;
     }
-    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0 || pipe2(life, O_CLOEXEC) != 0) {
+    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, life) != 0) {
         *err = rn_xprintf("pipe: %s", strerror(errno));
         goto fail;
     }
@@ -512,6 +565,11 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     go[0] = rep[1] = life[0] = -1;
     c->lifeline = life[1];
     life[1] = -1;
+    /* Without a user namespace there are no id maps to write first: the init may start now. */
+    if (!userns && write(go[1], "g", 1) != 1) {
+        *err = rn_xprintf("container init: %s", strerror(errno));
+        goto fail;
+    }
     int zinfo[2]; /* init pid (or -1), errno */
     if (read_full(c->sock, zinfo, sizeof zinfo) != 0 || zinfo[0] <= 0) {
         *err = rn_xprintf("container: cannot start the init process: %s",
@@ -535,7 +593,7 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
             goto fail;
         }
     }
-    if (write(go[1], "g", 1) != 1) {
+    if (userns && write(go[1], "g", 1) != 1) {
         *err = rn_xprintf("container init: %s", strerror(errno));
         goto fail;
     }
@@ -590,11 +648,22 @@ fail:
     return NULL;
 }
 
+/* A request to the init: 'n' (count) or 'k' (kill); its answer, or -1. */
+static int ask_init(rn_container *c, char cmd) {
+    int count = -1;
+    pthread_mutex_lock(&c->lock);
+    if (c->lifeline >= 0 && send(c->lifeline, &cmd, 1, MSG_NOSIGNAL) == 1 &&
+        read_full(c->lifeline, &count, sizeof count) != 0)
+        count = -1;
+    pthread_mutex_unlock(&c->lock);
+    return count;
+}
+
 int rn_container_kill_all(rn_container *c) {
     if (!c)
         return 0;
-    pid_t spare[2] = {c->init_pid, c->zygote_pid};
-    return rn_cgroup_kill(c->cg, spare, 2);
+    int n = ask_init(c, 'k');
+    return n < 0 ? 0 : n;
 }
 
 /* Ends the helper and the init (which tears down the pid namespace and everything in it). */
@@ -628,8 +697,8 @@ pid_t rn_container_init_pid(const rn_container *c) {
 }
 
 int rn_container_nprocs(const rn_container *c) {
-    int n = rn_cgroup_nprocs(c->cg);
-    return n > 0 && c->zygote_pid > 0 ? n - 1 : n; /* the helper is runnel's, not the job's */
+    int n = ask_init((rn_container *)c, 'n'); /* the lock is the only thing written */
+    return n < 0 ? -1 : n + 1;
 }
 
 uint64_t rn_container_oom_kills(const rn_container *c) {
@@ -748,48 +817,62 @@ static char **exec_candidates(const char *name, char *const *env) {
     return v;
 }
 
-static _Noreturn void step_main(const rn_container *c, int rep, const char *const *argv, char **env,
-                                char **cands, const char *cwd, int in, int out, int errfd) {
+/* What a step needs, on the helper's stack; the step shares the helper's memory (CLONE_VM) until
+ * it execs, and reports a failure before it by setting kind/val. */
+typedef struct step_args {
+    const char *const *argv;
+    char **env, **cands;
+    const char *cwd;
+    int in, out, err;
+    uid_t uid;
+    gid_t gid;
+    bool reset_oom;
+    volatile int kind, val;
+} step_args;
+
+/* Ends the step before exec: a plain system call (no _exit: it runs on the helper's memory, and
+ * sanitizer runtimes act on noreturn calls). */
+static int step_fail(step_args *a, int kind, int val) {
+    a->kind = kind;
+    a->val = val;
+    syscall(SYS_exit_group, 127);
+    return 127;
+}
+
+/* The step, cloned with CLONE_VM | CLONE_VFORK: only system calls until execve (raw ones for the
+ * id changes: glibc's wrappers would try to broadcast them to the helper's "threads"). Signal
+ * dispositions and mask were reset once in the helper, capabilities and the seccomp filter are
+ * inherited from it; a non-root uid clears the remaining capabilities by itself. */
+static int step_main(void *arg) {
+    step_args *a = arg;
     setsid();
-    int a = fcntl(in, F_DUPFD_CLOEXEC, 3), b = fcntl(out, F_DUPFD_CLOEXEC, 3),
-        e = fcntl(errfd, F_DUPFD_CLOEXEC, 3);
-    if (a < 0 || b < 0 || e < 0 || dup2(a, 0) < 0 || dup2(b, 1) < 0 || dup2(e, 2) < 0) {
-        put_msg(rep, MSG_SETUP, errno);
-        _exit(127);
-    }
+    int i = fcntl(a->in, F_DUPFD_CLOEXEC, 3), o = fcntl(a->out, F_DUPFD_CLOEXEC, 3),
+        e = fcntl(a->err, F_DUPFD_CLOEXEC, 3);
+    if (i < 0 || o < 0 || e < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+        return step_fail(a, MSG_SETUP, errno);
     /* Nothing of runnel leaks into the step: every other descriptor closes at exec. */
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (chdir(cwd ? cwd : "/") != 0) {
-        put_msg(rep, MSG_CWD, errno);
-        _exit(127);
+    if (chdir(a->cwd ? a->cwd : "/") != 0)
+        return step_fail(a, MSG_CWD, errno);
+    if (a->reset_oom) { /* the helper's -1000 */
+        int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (adj >= 0) {
+            if (write(adj, "0", 1) != 1) {
+            }
+            close(adj);
+        }
     }
-    int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); /* the helper's -1000 */
-    if (adj >= 0) {
-        if (write(adj, "0", 1) != 1) {
-        }
-        close(adj);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);
-    /* Capabilities and the seccomp filter were applied once in the helper and are inherited;
-     * a non-root uid clears the remaining capabilities by itself. */
-    if (c->gid != 0 || c->uid != 0) {
-        if (setgroups(0, NULL) != 0 && errno != EPERM) {
-            put_msg(rep, MSG_PRIV, errno);
-            _exit(127);
-        }
-        if (setresgid(c->gid, c->gid, c->gid) != 0 || setresuid(c->uid, c->uid, c->uid) != 0) {
-            put_msg(rep, MSG_PRIV, errno);
-            _exit(127);
-        }
+    if (a->gid != 0 || a->uid != 0) {
+        if (syscall(SYS_setgroups, 0, NULL) != 0 && errno != EPERM)
+            return step_fail(a, MSG_PRIV, errno);
+        if (syscall(SYS_setresgid, a->gid, a->gid, a->gid) != 0 ||
+            syscall(SYS_setresuid, a->uid, a->uid, a->uid) != 0)
+            return step_fail(a, MSG_PRIV, errno);
     }
     /* execvp's rules: EACCES is remembered while searching on, other errors stop. */
     int e_exec = ENOENT;
-    for (size_t i = 0; cands[i]; i++) {
-        execve(cands[i], (char *const *)argv, env);
+    for (size_t k = 0; a->cands[k]; k++) {
+        execve(a->cands[k], (char *const *)a->argv, a->env);
         if (errno == EACCES)
             e_exec = EACCES;
         else if (errno != ENOENT && errno != ENOTDIR) {
@@ -797,8 +880,7 @@ static _Noreturn void step_main(const rn_container *c, int rep, const char *cons
             break;
         }
     }
-    put_msg(rep, MSG_EXEC, e_exec);
-    _exit(127);
+    return step_fail(a, MSG_EXEC, e_exec);
 }
 
 typedef struct req_hdr {
@@ -824,6 +906,11 @@ static char **take_strings(char **p, const char *end, uint32_t n) {
     return v;
 }
 
+/* The helper's state for its steps (set in the helper after the fork, read by each step). */
+#define STEP_STACK (64 * 1024)
+static char *step_stack;
+static bool helper_oom_set;
+
 /* One step: clone it as runnel's child (CLONE_PARENT), wait until it exec'd or failed. */
 static req_reply serve_one(rn_container *c, char *body, const req_hdr *h, const int *fds) {
     req_reply rep = {-1, MSG_SETUP, EINVAL};
@@ -844,26 +931,25 @@ static req_reply serve_one(rn_container *c, char *body, const req_hdr *h, const 
         return rep;
     }
     char **cands = exec_candidates(argv[0], env);
-    int pr[2];
-    if (pipe2(pr, O_CLOEXEC) != 0) {
+    step_args sa = {.argv = (const char *const *)argv,
+                    .env = env,
+                    .cands = cands,
+                    .cwd = cwd,
+                    .in = fds[0],
+                    .out = fds[1],
+                    .err = fds[2],
+                    .uid = c->uid,
+                    .gid = c->gid,
+                    .reset_oom = helper_oom_set};
+    /* Like posix_spawn: the helper sleeps until the step exec'd or failed, sharing its memory
+     * meanwhile (no page tables copied, no pipe to learn the outcome). CLONE_PARENT: the step is
+     * runnel's child. */
+    pid_t pid = clone(step_main, step_stack + STEP_STACK,
+                      CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &sa);
+    if (pid < 0)
         rep.err = errno;
-    } else {
-        pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
-        if (pid == 0)
-            step_main(c, pr[1], (const char *const *)argv, env, cands, cwd, fds[0], fds[1], fds[2]);
-        close(pr[1]);
-        if (pid < 0) {
-            rep.err = errno;
-        } else {
-            rep = (req_reply){pid, 0, 0};
-            msg m;
-            if (read_full(pr[0], &m, sizeof m) == 0) {
-                rep.kind = m.kind;
-                rep.err = m.val;
-            }
-        }
-        close(pr[0]);
-    }
+    else
+        rep = (req_reply){pid, sa.kind, sa.val};
     free_strv(cands);
     free(argv);
     free(env);
@@ -882,15 +968,25 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     int keep[] = {a->go_r, a->report_w, a->life_r, a->sock, a->net_fd};
     close_all_but(keep, a->net_fd >= 0 ? 5 : 4);
     prctl(PR_SET_NAME, "runnel-ctr", 0, 0, 0);
+    /* Default dispositions and an empty mask, once: every step inherits them (an ignored
+     * SIGPIPE of runnel would otherwise survive exec). The helper writes with MSG_NOSIGNAL. */
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     /* Neither the helper nor the init should be what the memory limit's OOM killer picks. */
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {
-        if (write(fd, "-1000", 5) != 5) { /* needs privilege; best effort */
-        }
+        helper_oom_set = write(fd, "-1000", 5) == 5; /* needs privilege; best effort */
         close(fd);
+    }
+    step_stack = mmap(NULL, STEP_STACK, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (step_stack == MAP_FAILED) {
+        int info[2] = {-1, errno};
+        write_full(a->sock, info, sizeof info);
+        _exit(1);
     }
     if (a->net_fd >= 0 && setns(a->net_fd, CLONE_NEWNET) != 0) { /* the init inherits it */
         int info[2] = {-1, errno};

@@ -1,0 +1,307 @@
+/* bench/run_bench: `runnel run` of a workflow with STEPS trivial `run:` steps against bash running
+ * the same STEPS scripts one after another, in the same invocation.
+ *
+ *   run_bench RUNNEL [ROUNDS] [STEPS] [--no-container]
+ *
+ * A temporary repository holds .github/workflows/bench.yml: one job, STEPS steps
+ * `name: step NNN` / `run: echo out-NNN`, `defaults.run.shell: bash`, so runnel starts each
+ * step as `bash --noprofile --norc -eo pipefail FILE`. The baseline runs the same STEPS script
+ * files with exactly that command, one after another, each through rn_proc (stdout and stderr
+ * piped and split into lines: what any runner must do). Both get this program's environment.
+ *
+ * Per round, interleaved (the order rotates each round) so all see the same machine load:
+ *   - baseline: STEPS x `bash --noprofile --norc -eo pipefail scripts/NNN.sh`
+ *   - runnel host: `runnel run -P ubuntu-latest=host .github/workflows/bench.yml`
+ *   - runnel container (information; skipped with --no-container or when it fails): the same
+ *     without -P, i.e. runnel's default host-root container.
+ * Measured: wall time start to exit, CPU time (user+sys of the process and all it waited for,
+ * from getrusage(RUSAGE_CHILDREN)), and the time from start to the first step's first output
+ * line (`out-001` read from the pipe). Prints best and median of each and the ratios. */
+#include "common/arena.h"
+#include "common/strbuf.h"
+#include "sandbox/proc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double children_cpu_ms(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n) {
+    double *c = rn_xcalloc((size_t)n, sizeof *c);
+    memcpy(c, v, (size_t)n * sizeof *c);
+    qsort(c, (size_t)n, sizeof *c, cmp);
+    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    free(c);
+    return m;
+}
+
+static double best(const double *v, int n) {
+    double b = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[i] < b)
+            b = v[i];
+    return b;
+}
+
+/* What one measured run saw. */
+typedef struct sample {
+    double wall, cpu, first; /* ms; first = start to the first `out-001` line, -1 if none */
+} sample;
+
+typedef struct watch {
+    double t0, first;
+    int outputs; /* lines holding "out-" */
+    rn_sb log;   /* everything, for a failure report */
+} watch;
+
+static void on_line(void *ud, rn_stream s, const char *line, size_t len, bool eol) {
+    (void)s;
+    (void)eol;
+    watch *w = ud;
+    if (memmem(line, len, "out-", 4)) {
+        w->outputs++;
+        if (w->first < 0 && memmem(line, len, "out-001", 7))
+            w->first = now_ms() - w->t0;
+    }
+    if (w->log.len < 65536) {
+        rn_sb_append(&w->log, line, len);
+        rn_sb_putc(&w->log, '\n');
+    }
+}
+
+/* Runs argv to completion with piped output. Returns the exit code (-1: could not start). */
+static int run_one(const char *const *argv, const char *cwd, watch *w) {
+    rn_proc_opts o = {0};
+    o.argv = argv;
+    o.envp = (const char *const *)environ;
+    o.cwd = cwd;
+    o.stdout_mode = RN_STDIO_PIPE;
+    o.stderr_mode = RN_STDIO_PIPE;
+    o.on_line = on_line;
+    o.cb_data = w;
+    char *err = NULL;
+    rn_proc *p = rn_proc_start(&o, &err);
+    if (!p) {
+        fprintf(stderr, "run_bench: %s: %s\n", argv[0], err);
+        free(err);
+        return -1;
+    }
+    rn_proc_result r;
+    rn_proc_wait(p, &r);
+    rn_proc_free(p);
+    return r.status == RN_PROC_EXITED ? r.exit_code : 128 + r.term_signal;
+}
+
+static bool baseline(const char *dir, int steps, sample *out) {
+    watch w = {0, -1, 0, RN_SB_INIT};
+    double c0 = children_cpu_ms();
+    w.t0 = now_ms();
+    bool ok = true;
+    for (int i = 1; i <= steps && ok; i++) {
+        char *script = rn_xprintf("scripts/%03d.sh", i);
+        const char *argv[] = {"bash", "--noprofile", "--norc", "-eo", "pipefail", script, NULL};
+        ok = run_one(argv, dir, &w) == 0;
+        free(script);
+    }
+    out->wall = now_ms() - w.t0;
+    out->cpu = children_cpu_ms() - c0;
+    out->first = w.first;
+    if (!ok || w.outputs != steps) {
+        fprintf(stderr, "run_bench: baseline failed (%d output lines):\n%s", w.outputs,
+                rn_sb_str(&w.log));
+        ok = false;
+    }
+    rn_sb_free(&w.log);
+    return ok;
+}
+
+static bool runnel(const char *bin, const char *dir, bool host, int steps, sample *out) {
+    watch w = {0, -1, 0, RN_SB_INIT};
+    const char *host_argv[] = {bin, "run", "-P", "ubuntu-latest=host", ".github/workflows/bench.yml",
+                               NULL};
+    const char *cont_argv[] = {bin, "run", ".github/workflows/bench.yml", NULL};
+    double c0 = children_cpu_ms();
+    w.t0 = now_ms();
+    int rc = run_one(host ? host_argv : cont_argv, dir, &w);
+    out->wall = now_ms() - w.t0;
+    out->cpu = children_cpu_ms() - c0;
+    out->first = w.first;
+    bool ok = rc == 0 && w.outputs == steps;
+    if (!ok)
+        fprintf(stderr, "run_bench: runnel run (%s) exited %d with %d output lines:\n%s",
+                host ? "host" : "container", rc, w.outputs, rn_sb_str(&w.log));
+    rn_sb_free(&w.log);
+    return ok;
+}
+
+static bool write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+static void report(const char *what, const double *v, int n) {
+    printf("  %-34s best %8.1f   median %8.1f\n", what, best(v, n), median(v, n));
+}
+
+int main(int argc, char **argv) {
+    const char *bin = NULL;
+    int rounds = 7, steps = 200, nnum = 0;
+    bool container = true;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-container"))
+            container = false;
+        else if (!bin)
+            bin = argv[i];
+        else if (nnum++ == 0)
+            rounds = atoi(argv[i]);
+        else
+            steps = atoi(argv[i]);
+    }
+    if (!bin || rounds < 1 || steps < 1 || steps > 999) {
+        fprintf(stderr, "usage: run_bench RUNNEL [ROUNDS] [STEPS (1-999)] [--no-container]\n");
+        return 2;
+    }
+    char *abs_bin = realpath(bin, NULL);
+    if (!abs_bin) {
+        fprintf(stderr, "run_bench: %s: %s\n", bin, strerror(errno));
+        return 2;
+    }
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char *dir = rn_xprintf("%s/runnel-run-bench.XXXXXX", tmp);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "run_bench: mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    char *p = rn_xprintf("%s/.github", dir);
+    mkdir(p, 0755);
+    free(p);
+    p = rn_xprintf("%s/.github/workflows", dir);
+    mkdir(p, 0755);
+    free(p);
+    p = rn_xprintf("%s/scripts", dir);
+    mkdir(p, 0755);
+    free(p);
+    rn_sb wf = RN_SB_INIT;
+    rn_sb_printf(&wf, "name: bench\non: push\ndefaults:\n  run:\n    shell: bash\njobs:\n"
+                      "  steps:\n    runs-on: ubuntu-latest\n    steps:\n");
+    for (int i = 1; i <= steps; i++) {
+        rn_sb_printf(&wf, "      - name: step %03d\n        run: echo out-%03d\n", i, i);
+        char *script = rn_xprintf("%s/scripts/%03d.sh", dir, i);
+        char *text = rn_xprintf("echo out-%03d", i); /* runnel writes run: without a newline */
+        write_file(script, text);
+        free(text);
+        free(script);
+    }
+    p = rn_xprintf("%s/.github/workflows/bench.yml", dir);
+    write_file(p, rn_sb_str(&wf));
+    free(p);
+    rn_sb_free(&wf);
+
+    printf("run_bench: %d steps, %d rounds, in %s\n", steps, rounds, dir);
+    double *bw = rn_xcalloc((size_t)rounds, sizeof(double)), *bc = rn_xcalloc((size_t)rounds, 8),
+           *bf = rn_xcalloc((size_t)rounds, 8);
+    double *hw = rn_xcalloc((size_t)rounds, 8), *hc = rn_xcalloc((size_t)rounds, 8),
+           *hf = rn_xcalloc((size_t)rounds, 8), *hr = rn_xcalloc((size_t)rounds, 8);
+    double *cw = rn_xcalloc((size_t)rounds, 8), *cc = rn_xcalloc((size_t)rounds, 8),
+           *cf = rn_xcalloc((size_t)rounds, 8);
+    int status = 0;
+    for (int r = 0; r < rounds && status == 0; r++) {
+        for (int k = 0; k < 3; k++) {
+            int which = (k + r) % 3; /* rotate who goes first */
+            sample s;
+            if (which == 0) {
+                if (!baseline(dir, steps, &s)) {
+                    status = 1;
+                    break;
+                }
+                bw[r] = s.wall, bc[r] = s.cpu, bf[r] = s.first;
+            } else if (which == 1) {
+                if (!runnel(abs_bin, dir, true, steps, &s)) {
+                    status = 1;
+                    break;
+                }
+                hw[r] = s.wall, hc[r] = s.cpu, hf[r] = s.first;
+            } else if (container) {
+                if (!runnel(abs_bin, dir, false, steps, &s)) {
+                    fprintf(stderr, "run_bench: container mode skipped from here on\n");
+                    container = false;
+                    continue;
+                }
+                cw[r] = s.wall, cc[r] = s.cpu, cf[r] = s.first;
+            }
+        }
+        if (status == 0) {
+            hr[r] = hw[r] / bw[r];
+            printf("round %d: baseline %.0f ms, runnel host %.0f ms (%.2fx)", r + 1, bw[r], hw[r],
+                   hr[r]);
+            if (container)
+                printf(", runnel container %.0f ms", cw[r]);
+            printf("\n");
+        }
+        fflush(stdout);
+    }
+    if (status == 0) {
+        printf("\nms for %d steps (wall: start to exit; cpu: user+sys of all processes)\n", steps);
+        report("baseline bash, wall", bw, rounds);
+        report("runnel run -P ...=host, wall", hw, rounds);
+        if (container)
+            report("runnel run (container), wall", cw, rounds);
+        report("baseline bash, cpu", bc, rounds);
+        report("runnel run -P ...=host, cpu", hc, rounds);
+        if (container)
+            report("runnel run (container), cpu", cc, rounds);
+        printf("\nms from start to the first step's first output line\n");
+        report("baseline bash", bf, rounds);
+        report("runnel run -P ...=host", hf, rounds);
+        if (container)
+            report("runnel run (container)", cf, rounds);
+        printf("\nper step, wall: baseline %.2f ms, runnel host %.2f ms (median)\n",
+               median(bw, rounds) / steps, median(hw, rounds) / steps);
+        printf("ratio runnel host / baseline, wall: best %.2fx, median %.2fx, median of rounds "
+               "%.2fx (target < 1.5x)\n",
+               best(hw, rounds) / best(bw, rounds), median(hw, rounds) / median(bw, rounds),
+               median(hr, rounds));
+        printf("ratio runnel host / baseline, cpu:  best %.2fx, median %.2fx\n",
+               best(hc, rounds) / best(bc, rounds), median(hc, rounds) / median(bc, rounds));
+        if (container)
+            printf("ratio runnel container / baseline, wall: best %.2fx, median %.2fx\n",
+                   best(cw, rounds) / best(bw, rounds), median(cw, rounds) / median(bw, rounds));
+    }
+    const char *rm[] = {"rm", "-rf", dir, NULL};
+    watch w = {0, -1, 0, RN_SB_INIT};
+    if (run_one(rm, NULL, &w) != 0)
+        fprintf(stderr, "run_bench: could not remove %s\n", dir);
+    rn_sb_free(&w.log);
+    free(dir);
+    free(abs_bin);
+    free(bw), free(bc), free(bf), free(hw), free(hc), free(hf), free(hr), free(cw), free(cc),
+        free(cf);
+    return status;
+}
