@@ -4,14 +4,26 @@
 #include "common/arena.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+#define RN_SECCOMP_ARCH "x86_64"
+#include "sandbox/seccomp_prebuilt.h" /* tests/sandbox/seccomp_gen writes it */
+#elif defined(__aarch64__)
+#define RN_SECCOMP_ARCH "aarch64"
+#else
+#define RN_SECCOMP_ARCH "other"
+#endif
 
 /* Docker's default allow-list (moby profiles/seccomp), minus io_uring_* (refused like in newer
  * profiles: a large attack surface), ptrace and process_vm_* (no inspection of other processes).
@@ -369,6 +381,9 @@ static const char *const allowed[] = {
     "writev",
 };
 
+/* personality() values allowed, as in Docker's profile. */
+#define PERSONAS 0x0, 0x8, 0x20000, 0x20008, 0xffffffff
+
 #define NS_FLAGS                                                                                   \
     (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |     \
      CLONE_NEWCGROUP | CLONE_NEWTIME)
@@ -385,7 +400,7 @@ static int add_rules(scmp_filter_ctx ctx, char **err) {
         }
     }
     /* Conditional rules, as in Docker's profile. */
-    const unsigned long personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+    const unsigned long personas[] = {PERSONAS};
     int rc = 0;
     for (size_t i = 0; i < 5 && rc == 0; i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
@@ -405,7 +420,7 @@ static int add_rules(scmp_filter_ctx ctx, char **err) {
     return 0;
 }
 
-int rn_seccomp_build(struct sock_fprog *prog, char **err) {
+int rn_seccomp_compile(struct sock_fprog *prog, char **err) {
     *err = NULL;
     prog->len = 0;
     prog->filter = NULL;
@@ -453,6 +468,45 @@ out:
         close(fd);
     seccomp_release(ctx);
     return rc;
+}
+
+/* FNV-1a over everything the program is made of: the allow-list, the conditional rules'
+ * constants, the architectures and libseccomp's version (its syscall tables). */
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+uint64_t rn_seccomp_rules_hash(void) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        h = fnv(h, allowed[i], strlen(allowed[i]) + 1);
+    const unsigned long consts[] = {PERSONAS, 40, NS_FLAGS, ENOSYS, EPERM, 2 /* optimize */};
+    h = fnv(h, consts, sizeof consts);
+    const struct scmp_version *v = seccomp_version();
+    char ver[64];
+    snprintf(ver, sizeof ver, "%s libseccomp %u.%u.%u", RN_SECCOMP_ARCH, v->major, v->minor,
+             v->micro);
+    return fnv(h, ver, strlen(ver));
+}
+
+int rn_seccomp_build(struct sock_fprog *prog, char **err) {
+    *err = NULL;
+#ifdef RN_SECCOMP_PREBUILT_HASH
+    /* libseccomp takes 20-50 ms to compile the list: a CLI run (`runnel sandbox exec`) would
+     * spend more on it than on everything else the container needs. The same program, as this
+     * libseccomp compiled it, is embedded; it is used only when nothing it depends on changed. */
+    if (rn_seccomp_rules_hash() == RN_SECCOMP_PREBUILT_HASH) {
+        size_t n = sizeof prebuilt / sizeof prebuilt[0];
+        prog->filter = rn_xmalloc(sizeof prebuilt);
+        memcpy(prog->filter, prebuilt, sizeof prebuilt);
+        prog->len = (unsigned short)n;
+        return 0;
+    }
+#endif
+    return rn_seccomp_compile(prog, err);
 }
 
 void rn_seccomp_free(struct sock_fprog *prog) {

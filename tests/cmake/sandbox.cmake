@@ -21,3 +21,9 @@ foreach(case processes host-files syscalls ptrace forkbomb memory survivors cros
     TIMEOUT 90 SKIP_RETURN_CODE 77 LABELS security
     ENVIRONMENT "RUNNEL=$<TARGET_FILE:runnel>;SYSPROBE=${RN_SYSPROBE}")
 endforeach()
+
+# The embedded seccomp program (sandbox/seccomp_prebuilt.h): its generator, and a test that it is
+# what libseccomp compiles now and that it refuses what it must.
+add_executable(seccomp_gen ${CMAKE_CURRENT_SOURCE_DIR}/sandbox/seccomp_gen.c)
+target_link_libraries(seccomp_gen PRIVATE runnel_sandbox)
+rn_unit_test(unit_seccomp ${CMAKE_CURRENT_SOURCE_DIR}/sandbox/test_seccomp.c)
