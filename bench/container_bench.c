@@ -35,6 +35,22 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static double best(const double *v, int n) {
+    double b = v[0];
+    for (int i = 1; i < n; i++)
+        b = v[i] < b ? v[i] : b;
+    return b;
+}
+
+/* One line: best and median, and their ratios against the baseline's. */
+static void report(const char *what, double *v, int n, double *base) {
+    double b = best(v, n), m = median(v, n);
+    printf("  %-44s best %7.2f ms  median %7.2f ms", what, b, m);
+    if (base)
+        printf("   ratio best %.2f  median %.2f", b / best(base, n), m / median(base, n));
+    printf("\n");
+}
+
 static const char *const host_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 
 /* Wall time of one process run to completion, or -1 if it failed. */
@@ -86,42 +102,45 @@ int main(int argc, char **argv) {
     const char *ver_argv[] = {runnel, "--version", NULL};
     double *ver = rn_xcalloc((size_t)iters, sizeof *ver);
     double *rn = rn_xcalloc((size_t)iters, sizeof *rn), *bw = rn_xcalloc((size_t)iters, sizeof *bw),
-           *api = rn_xcalloc((size_t)iters, sizeof *api);
+           *api = rn_xcalloc((size_t)iters, sizeof *api),
+           *api_cg = rn_xcalloc((size_t)iters, sizeof *api_cg);
     const char *lowers[] = {rootfs};
     rn_container_opts co = {0};
     co.lowers = lowers;
     co.n_lowers = 1;
     co.net = RN_NET_NONE;
     co.env = host_env;
+    rn_container_opts co_cg = co; /* the same with a limit: a pids cgroup to make and join */
+    co_cg.pids_max = 4096;
     const char *true_argv[] = {"/bin/true", NULL};
     for (int i = 0; i < iters; i++) {
         rn[i] = timed(rn_argv, NULL);
         ver[i] = timed(ver_argv, NULL);
         bw[i] = timed(bw_argv, NULL);
-        char *err = NULL;
-        double t0 = now_ms();
-        rn_container *c = rn_container_create(&co, &err);
-        if (!c) {
-            fprintf(stderr, "container_bench: %s\n", err);
-            return 1;
+        for (int k = 0; k < 2; k++) {
+            char *err = NULL;
+            double t0 = now_ms();
+            rn_container *c = rn_container_create(k ? &co_cg : &co, &err);
+            if (!c) {
+                fprintf(stderr, "container_bench: %s\n", err);
+                return 1;
+            }
+            double t = timed(true_argv, c);
+            rn_container_destroy(c);
+            (k ? api_cg : api)[i] = t < 0 ? -1 : now_ms() - t0;
         }
-        timed(true_argv, c);
-        rn_container_destroy(c);
-        api[i] = now_ms() - t0;
-        if (rn[i] < 0 || bw[i] < 0) {
+        if (rn[i] < 0 || bw[i] < 0 || api[i] < 0 || api_cg[i] < 0) {
             fprintf(stderr, "container_bench: a run failed (runnel %.1f, bwrap %.1f)\n", rn[i],
                     bw[i]);
             return 1;
         }
     }
-    double m_rn = median(rn, iters), m_bw = median(bw, iters), m_api = median(api, iters);
-    printf("start-to-exit of /bin/true, median of %d:\n", iters);
-    printf("  bwrap --unshare-all          %8.2f ms\n", m_bw);
-    printf("  runnel sandbox exec          %8.2f ms   ratio runnel/bwrap %.2f\n", m_rn,
-           m_rn / m_bw);
-    printf("  runnel API (create+run+destroy, in-process) %8.2f ms   ratio %.2f\n", m_api,
-           m_api / m_bw);
-    printf("  (runnel --version alone, process start: %.2f ms)\n", median(ver, iters));
+    printf("start-to-exit of /bin/true, %d interleaved rounds:\n", iters);
+    report("bwrap --unshare-all (process)", bw, iters, NULL);
+    report("runnel sandbox exec (process)", rn, iters, bw);
+    report("runnel API: create + step + destroy", api, iters, bw);
+    report("runnel API, with a pids limit (cgroup)", api_cg, iters, bw);
+    report("(runnel --version alone: process start)", ver, iters, NULL);
 
     char *err = NULL;
     rn_container *c = rn_container_create(&co, &err);
@@ -142,11 +161,13 @@ int main(int argc, char **argv) {
         }
     }
     rn_container_destroy(c);
-    double m_c = median(in_c, steps), m_h = median(on_h, steps);
-    printf("%d steps of `true`, per step (median):\n", steps);
-    printf("  host                         %8.2f ms   (total %.0f ms)\n", m_h, tot_h);
-    printf("  in one container             %8.2f ms   (total %.0f ms)\n", m_c, tot_c);
-    printf("  overhead per step            %8.2f ms   ratio %.2f\n", m_c - m_h, m_c / m_h);
+    printf("%d steps of `true`, interleaved, per step:\n", steps);
+    report("host", on_h, steps, NULL);
+    report("in one container", in_c, steps, on_h);
+    printf("  overhead per step: best %.2f ms, median %.2f ms (totals: host %.0f ms, container "
+           "%.0f ms)\n",
+           best(in_c, steps) - best(on_h, steps), median(in_c, steps) - median(on_h, steps), tot_h,
+           tot_c);
     cmd = rn_xprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "container_bench: could not remove %s\n", dir);
@@ -156,6 +177,7 @@ int main(int argc, char **argv) {
     free(rn);
     free(bw);
     free(api);
+    free(api_cg);
     free(in_c);
     free(on_h);
     return 0;
