@@ -1,9 +1,11 @@
 /* runnel validate: load, schema-check and semantically check workflow files, following called
  * reusable workflows (local ./ paths and --local-repository checkouts). */
+#include "actions/remote.h"
 #include "common/arena.h"
 #include "common/diag.h"
 #include "common/strbuf.h"
 #include "runner/commands.h"
+#include "runner/run.h"
 #include "workflow/model.h"
 #include "workflow/validate.h"
 
@@ -13,93 +15,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct local_repo {
-    char *spec; /* OWNER/REPO@REF */
-    char *dir;
-} local_repo;
-
-typedef struct resolver {
-    local_repo *repos;
-    size_t n_repos;
-} resolver;
-
 static void usage(FILE *out) {
     fprintf(out, "usage: runnel validate [--local-repository OWNER/REPO@REF=DIR]... FILE...\n"
                  "Checks workflow files; prints every error as FILE:LINE:COL: message.\n"
                  "Exit status: 0 valid, 1 errors found, 2 usage error or unreadable file.\n");
 }
 
-static bool is_dir(const char *p) {
-    struct stat st;
-    return !stat(p, &st) && S_ISDIR(st.st_mode);
-}
-
-/* The repository root of a workflow file: the nearest ancestor folder holding .github. */
-static char *repo_root(const char *file) {
-    char *dir = rn_xstrdup(file);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        strcpy(dir, ".");
-    for (int i = 0; i < 64; i++) {
-        char *probe = rn_xprintf("%s/.github", dir);
-        bool found = is_dir(probe);
-        free(probe);
-        if (found)
-            return dir;
-        char *up = rn_xprintf("%s/..", dir);
-        free(dir);
-        dir = up;
-    }
-    free(dir);
-    return NULL;
-}
-
-static int resolve(void *ud, const char *uses, const char *caller_file, char **text, size_t *len,
-                   char **display) {
-    resolver *r = ud;
-    char *path = NULL;
-    if (!strncmp(uses, "./", 2)) {
-        char *root = repo_root(caller_file);
-        if (!root) {
-            *display = rn_xprintf("Cannot find the repository root (a folder holding .github) "
-                                  "of '%s' to resolve '%s'",
-                                  caller_file, uses);
-            return -1;
-        }
-        path = !strcmp(root, ".") ? rn_xstrdup(uses + 2) : rn_xprintf("%s/%s", root, uses + 2);
-        free(root);
-    } else {
-        /* owner/repo/path@ref: match OWNER/REPO@REF of a --local-repository */
-        const char *at = strrchr(uses, '@');
-        const char *s1 = strchr(uses, '/');
-        const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
-        if (!at || !s2 || s2 > at)
-            return 0;
-        for (size_t i = 0; i < r->n_repos && !path; i++) {
-            const char *spec = r->repos[i].spec;
-            size_t repo_len = (size_t)(s2 - uses);
-            if (!strncmp(spec, uses, repo_len) && spec[repo_len] == '@' &&
-                !strcmp(spec + repo_len + 1, at + 1))
-                path = rn_xprintf("%s/%.*s", r->repos[i].dir, (int)(at - s2 - 1), s2 + 1);
-        }
-        if (!path)
-            return 0; /* remote: cannot be checked offline */
-    }
-    *text = rn_read_file(path, len);
-    if (!*text) {
-        *display = rn_xprintf("Unable to read the called workflow '%s' (%s): %s", uses, path,
-                              strerror(errno));
-        free(path);
-        return -1;
-    }
-    *display = path;
-    return 1;
-}
-
 int rn_cmd_validate(int argc, char **argv) {
-    resolver r = {0};
+    /* called workflows: ./ from the caller's repository, --local-repository folders; no
+     * fetching (runner/run_reusable.c, shared with runnel run) */
+    rn_reusable_src r = {rn_remote_new(), false, NULL};
     const char **files = rn_xcalloc((size_t)argc + 1, sizeof *files);
     size_t n_files = 0;
     int status = 0;
@@ -121,10 +46,13 @@ int rn_cmd_validate(int argc, char **argv) {
                 status = 2;
                 goto done;
             }
-            r.repos = rn_xrealloc(r.repos, (r.n_repos + 1) * sizeof *r.repos);
-            r.repos[r.n_repos].spec = rn_xstrndup(val, (size_t)(eq - val));
-            r.repos[r.n_repos].dir = rn_xstrdup(eq + 1);
-            r.n_repos++;
+            char *lerr = NULL;
+            if (!rn_remote_add_local(r.remote, val, &lerr)) {
+                fprintf(stderr, "runnel validate: %s\n", lerr);
+                free(lerr);
+                status = 2;
+                goto done;
+            }
             continue;
         }
         if (arg[0] == '-' && arg[1]) {
@@ -155,7 +83,7 @@ int rn_cmd_validate(int argc, char **argv) {
         rn_diags d = RN_DIAGS_INIT;
         rn_workflow *wf = rn_workflow_parse(&a, files[f], text, len, &d);
         if (wf)
-            rn_validate_calls(&a, wf, resolve, &r, &d);
+            rn_validate_calls(&a, wf, rn_reusable_resolve, &r, &d);
         rn_diags_sort(&d);
         rn_diags_print(&d, stderr);
         if (d.count)
@@ -166,11 +94,7 @@ int rn_cmd_validate(int argc, char **argv) {
     }
     status = unreadable ? 2 : invalid ? 1 : 0;
 done:
-    for (size_t i = 0; i < r.n_repos; i++) {
-        free(r.repos[i].spec);
-        free(r.repos[i].dir);
-    }
-    free(r.repos);
+    rn_remote_free(r.remote);
     free(files);
     return status < 0 ? 0 : status;
 }

@@ -4,6 +4,8 @@
  *   run_sched.c  the DAG scheduler (worker threads), matrix legs, fail-fast, max-parallel, and
  *                the job lifecycle (if:, runs-on, env, timeout, outputs)
  *   run_out.c    console / JSON / log output, always masked (common/output.h)
+ *   run_reusable.c  reusable workflows: resolving and loading a called workflow, the call's
+ *                inputs, secrets and outputs (shared with `runnel validate`)
  *
  * Ownership: an rn_run owns everything it points to (rn_run_free()); workflows (rn_run_wf) own
  * their arena, text and plan. Owner: runnel run engineer. */
@@ -46,6 +48,10 @@ typedef struct rn_run_wf {
     char *display;      /* workflow name for prefixes: name:, else the file's base name */
     bool filter_warned; /* named explicitly although its on: filters do not match */
     json_t *inputs;     /* inputs context: on.<event>.inputs defaults overlaid by --input */
+    /* Per job: errors of its steps that GitHub reports when loading (a `uses` without @ref,
+     * `uses` with `run`), as "FILE:LINE:COL: message" lines; NULL when none. runnel run fails
+     * that job with them instead of refusing the whole workflow. */
+    char **job_errors;
 } rn_run_wf;
 
 typedef struct rn_run {
@@ -73,6 +79,49 @@ typedef struct rn_run {
 int rn_run_load(rn_run *r, const char *ref, const char *before, const char *after);
 void rn_run_wf_free(rn_run_wf *w);
 void rn_run_print_plan(rn_run *r);
+
+/* run_reusable.c */
+struct rn_remote;
+typedef struct rn_reusable_src {
+    struct rn_remote *remote; /* --local-repository and the action cache; may be NULL */
+    bool fetch;               /* fetch references no --local-repository maps (runnel run) */
+    const char *root;         /* root for ./ references when the caller's file has none */
+} rn_reusable_src;
+/* The repository root of a workflow file: its nearest ancestor folder holding .github, or NULL.
+ * Caller frees. */
+char *rn_reusable_repo_root(const char *file);
+/* NULL when `uses` is a workflow reference (./.github/workflows/F.yml, or
+ * OWNER/REPO/.github/workflows/F.yml@REF), else the reason (caller frees). */
+char *rn_reusable_check_ref(const char *uses);
+/* Resolves `uses` with `root` the repository root for ./ references. Returns 1 with *text,
+ * *len, *display (the file's path) and *callee_root (the called workflow's repository root; may
+ * be NULL to ignore) set, all malloc'ed; 0 when a remote reference is not available without
+ * fetching; -1 with *display holding the reason. */
+int rn_reusable_resolve_in(const rn_reusable_src *src, const char *root, const char *uses,
+                           char **text, size_t *len, char **display, char **callee_root);
+/* rn_wf_resolve_fn (workflow/validate.h), ud an rn_reusable_src: ./ is resolved from the
+ * caller file's repository root (src->root when it has none). */
+int rn_reusable_resolve(void *ud, const char *uses, const char *caller_file, char **text,
+                        size_t *len, char **display);
+/* Loads the workflow `uses` (already evaluated) that job `caller` of `caller_file` calls into
+ * w (every job selected, display = display_name): reference checked, resolved, parsed with the
+ * checks of `runnel validate`, its workflow_call checked against the caller's with:/secrets:,
+ * planned. 0, or -1 with *err (FILE:LINE:COL: message lines, malloc'ed); w is freed with
+ * rn_run_wf_free() either way. */
+int rn_reusable_load(const rn_reusable_src *src, const char *root, const rn_wf_job *caller,
+                     const char *caller_file, const char *uses, const char *display_name,
+                     rn_run_wf *w, char **callee_root, char **err);
+/* The called workflow's inputs context: with: evaluated in ej (the caller leg's contexts),
+ * typed and defaulted by on.workflow_call.inputs. NULL with *err. */
+json_t *rn_reusable_inputs(rn_job *ej, const rn_wf_job *caller, const char *caller_file,
+                           const rn_workflow *callee, char **err);
+/* Its secrets context: the caller's (secrets: inherit) or secrets: evaluated in ej, whose
+ * values are added to `mask`; GITHUB_TOKEN always. NULL with *err. */
+json_t *rn_reusable_secrets(rn_mask *mask, rn_job *ej, const rn_wf_job *caller,
+                            const char *caller_file, json_t *caller_secrets, char **err);
+/* on.workflow_call.outputs evaluated in ej (with the `jobs` context set); *warn lists the
+ * outputs that failed (or NULL). */
+json_t *rn_reusable_outputs(rn_job *ej, const rn_workflow *callee, char **warn);
 
 /* run_sched.c: runs every loaded workflow. Returns 0 all succeeded, 1 a job failed. */
 int rn_run_execute(rn_run *r);

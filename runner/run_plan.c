@@ -5,6 +5,7 @@
 
 #include "common/strbuf.h"
 #include "workflow/matrix.h"
+#include "workflow/validate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -236,6 +237,10 @@ static bool filters_match(rn_run *r, const rn_wf_event *ev, const char *ref, con
 }
 
 void rn_run_wf_free(rn_run_wf *w) {
+    if (w->job_errors && w->wf)
+        for (size_t i = 0; i < w->wf->n_jobs; i++)
+            free(w->job_errors[i]);
+    free(w->job_errors);
     rn_wf_plan_free(&w->plan);
     rn_arena_free(&w->arena);
     free(w->text);
@@ -408,9 +413,94 @@ static const char *labels_text(const rn_wf_job *job, rn_sb *sb) {
     rn_sb_puts(sb, "");
     for (size_t i = 0; i < job->runs_on.labels.n; i++)
         rn_sb_printf(sb, "%s%s", i ? ", " : "", job->runs_on.labels.items[i].s);
-    if (!job->runs_on.labels.n && job->uses.s)
-        rn_sb_printf(sb, "(reusable workflow %s)", job->uses.s);
     return rn_sb_str(sb);
+}
+
+/* The jobs of one workflow, indented by `ind` spaces, their names after `prefix` (the caller's
+ * name for a called workflow); a job calling a workflow whose reference is known before the
+ * run lists the called jobs below it. */
+static void print_jobs(rn_run *r, rn_run_wf *rw, const char *root, int ind, const char *prefix,
+                       int depth) {
+    const rn_workflow *wf = rw->wf;
+    const rn_graph *g = rw->plan.graph;
+    const size_t *order = rn_graph_order(g);
+    rn_sb sb = RN_SB_INIT;
+    for (size_t k = 0; k < rn_graph_count(g); k++) {
+        size_t j = order[k];
+        if (!rw->selected[j])
+            continue;
+        const rn_wf_job *job = &wf->jobs[j];
+        size_t nn;
+        const size_t *needs = rn_graph_needs(g, j, &nn);
+        rn_sb needs_sb = RN_SB_INIT;
+        rn_sb_puts(&needs_sb, "");
+        for (size_t m = 0; m < nn; m++)
+            rn_sb_printf(&needs_sb, "%s%s", m ? ", " : "", rn_graph_id(g, needs[m]));
+        if (job->uses.s)
+            rn_run_msg(r, "%*sstage %zu: %s%s%s%s%s [calls %s]", ind, "", rn_graph_stage(g, j) + 1,
+                       prefix, job->id.s, nn ? " (needs: " : "", rn_sb_str(&needs_sb),
+                       nn ? ")" : "", job->uses.s);
+        else
+            rn_run_msg(r, "%*sstage %zu: %s%s%s%s%s [runs-on: %s]", ind, "",
+                       rn_graph_stage(g, j) + 1, prefix, job->id.s, nn ? " (needs: " : "",
+                       rn_sb_str(&needs_sb), nn ? ")" : "", labels_text(job, &sb));
+        rn_sb_free(&needs_sb);
+        const rn_job_plan *jp = &rw->plan.jobs[j];
+        if (jp->matrix_kind == RN_MATRIX_LITERAL) {
+            for (size_t i = 0; i < jp->legs.count; i++) {
+                char *name = rn_wf_plan_display_name(&rw->plan, j, &jp->legs.legs[i]);
+                rn_run_msg(r, "%*s  leg: %s%s", ind, "", prefix, name);
+                free(name);
+            }
+        } else if (jp->matrix_kind == RN_MATRIX_FROM_NEEDS ||
+                   jp->matrix_kind == RN_MATRIX_DYNAMIC) {
+            rn_run_msg(r, "%*s  leg: (matrix expanded when the job starts)", ind, "");
+        }
+        if (rw->job_errors && rw->job_errors[j])
+            rn_run_msg(r, "%*s  error (fails the job): %s", ind, "", rw->job_errors[j]);
+        for (size_t s = 0; s < job->n_steps; s++) {
+            const rn_wf_step *st = &job->steps[s];
+            const char *what = st->uses.s ? st->uses.s : "run";
+            if (st->name.s)
+                rn_run_msg(r, "%*s  %zu. %s (%s)", ind, "", s + 1, st->name.s, what);
+            else if (st->run.s) {
+                const char *nl = strchr(st->run.s, '\n');
+                int len = nl ? (int)(nl - st->run.s) : (int)strlen(st->run.s);
+                rn_run_msg(r, "%*s  %zu. Run %.*s", ind, "", s + 1, len, st->run.s);
+            } else
+                rn_run_msg(r, "%*s  %zu. Run %s", ind, "", s + 1, what);
+        }
+        if (!job->uses.s)
+            continue;
+        if (strstr(job->uses.s, "${{")) {
+            rn_run_msg(r, "%*s  (the called workflow is known when the job starts)", ind, "");
+            continue;
+        }
+        if (depth >= RN_WF_MAX_CALL_DEPTH) {
+            rn_run_msg(r, "%*s  error: Nested reusable workflow depth exceeded %d.", ind, "",
+                       RN_WF_MAX_CALL_DEPTH);
+            continue;
+        }
+        rn_reusable_src src = {r->opts->remote, true, NULL};
+        rn_run_wf cw;
+        char *croot = NULL, *err = NULL;
+        char *cprefix = rn_xprintf("%s%s / ", prefix, job->id.s);
+        if (rn_reusable_load(&src, root, job, rw->file, job->uses.s, rw->display, &cw, &croot,
+                             &err) == 0)
+            print_jobs(r, &cw, croot ? croot : root, ind + 2, cprefix, depth + 1);
+        else
+            for (char *line = err, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+                nl = strchr(line, '\n');
+                if (nl)
+                    *nl = 0;
+                rn_run_msg(r, "%*s  error (fails the job): %s", ind, "", line);
+            }
+        free(cprefix);
+        free(croot);
+        free(err);
+        rn_run_wf_free(&cw);
+    }
+    rn_sb_free(&sb);
 }
 
 void rn_run_print_plan(rn_run *r) {
@@ -430,45 +520,7 @@ void rn_run_print_plan(rn_run *r) {
             rn_sb_printf(&sb, "%s%s", shown++ ? " → " : "", wf->jobs[order[k]].id.s);
         }
         rn_run_msg(r, "  order: %s", rn_sb_str(&sb));
-        for (size_t k = 0; k < rn_graph_count(g); k++) {
-            size_t j = order[k];
-            if (!rw->selected[j])
-                continue;
-            const rn_wf_job *job = &wf->jobs[j];
-            size_t nn;
-            const size_t *needs = rn_graph_needs(g, j, &nn);
-            rn_sb needs_sb = RN_SB_INIT;
-            rn_sb_puts(&needs_sb, "");
-            for (size_t m = 0; m < nn; m++)
-                rn_sb_printf(&needs_sb, "%s%s", m ? ", " : "", rn_graph_id(g, needs[m]));
-            rn_run_msg(r, "  stage %zu: %s%s%s%s [runs-on: %s]", rn_graph_stage(g, j) + 1,
-                       job->id.s, nn ? " (needs: " : "", rn_sb_str(&needs_sb), nn ? ")" : "",
-                       labels_text(job, &sb));
-            rn_sb_free(&needs_sb);
-            const rn_job_plan *jp = &rw->plan.jobs[j];
-            if (jp->matrix_kind == RN_MATRIX_LITERAL) {
-                for (size_t i = 0; i < jp->legs.count; i++) {
-                    char *name = rn_wf_plan_display_name(&rw->plan, j, &jp->legs.legs[i]);
-                    rn_run_msg(r, "    leg: %s", name);
-                    free(name);
-                }
-            } else if (jp->matrix_kind == RN_MATRIX_FROM_NEEDS ||
-                       jp->matrix_kind == RN_MATRIX_DYNAMIC) {
-                rn_run_msg(r, "    leg: (matrix expanded when the job starts)");
-            }
-            for (size_t s = 0; s < job->n_steps; s++) {
-                const rn_wf_step *st = &job->steps[s];
-                const char *what = st->uses.s ? st->uses.s : "run";
-                if (st->name.s)
-                    rn_run_msg(r, "    %zu. %s (%s)", s + 1, st->name.s, what);
-                else if (st->run.s) {
-                    const char *nl = strchr(st->run.s, '\n');
-                    int len = nl ? (int)(nl - st->run.s) : (int)strlen(st->run.s);
-                    rn_run_msg(r, "    %zu. Run %.*s", s + 1, len, st->run.s);
-                } else
-                    rn_run_msg(r, "    %zu. Run %s", s + 1, what);
-            }
-        }
+        print_jobs(r, rw, r->root, 2, "", 0);
     }
     rn_sb_free(&sb);
 }

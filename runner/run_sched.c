@@ -5,7 +5,13 @@
  * (strategy from fromJSON(needs...) works because needs are done by then) and starts legs on
  * worker threads, at most --parallel at once and at most max-parallel per job. A finishing leg
  * records its result under the lock, cancels its siblings when fail-fast applies, and wakes the
- * coordinator. Jobs start as soon as their own needs finished: a DAG, not stages. */
+ * coordinator. Jobs start as soon as their own needs finished: a DAG, not stages.
+ *
+ * A job with `uses:` calls a reusable workflow: its leg's thread loads the called workflow
+ * (run_reusable.c) and hands it to the coordinator as one more workflow runtime (wfrt) whose
+ * jobs are scheduled like every other, named "caller / job"; the leg then waits (LEG_CALLING,
+ * holding no --parallel slot) until the coordinator sees the called workflow done, evaluates
+ * its on.workflow_call.outputs and finishes the leg. */
 #include "runner/run.h"
 
 #include "actions/policy_job.h"
@@ -14,6 +20,7 @@
 #include "runner/run_cache.h"
 #include "runner/run_container.h"
 #include "workflow/matrix.h"
+#include "workflow/validate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,14 +40,16 @@ static long mono_ms(void) {
 }
 
 typedef struct jobrt jobrt;
+typedef struct wfrt wfrt;
 
-typedef enum leg_state { LEG_PENDING, LEG_RUNNING, LEG_DONE } leg_state;
+typedef enum leg_state { LEG_PENDING, LEG_RUNNING, LEG_CALLING, LEG_DONE } leg_state;
 
 typedef struct leg {
     jobrt *job;
     size_t index;
     json_t *matrix;
     char *name;
+    char *slug; /* its folder under RUN/jobs/ */
     pthread_t th;
     bool thread;
     leg_state state;
@@ -48,17 +57,20 @@ typedef struct leg {
     rn_step_status status;
     bool coe; /* failed but the job has continue-on-error */
     bool unservable;
-    long ms;
+    long ms, t0;
     json_t *outputs;
+    wfrt *child; /* the workflow this leg calls (jobs.<id>.uses), once loaded */
 } leg;
 
 struct jobrt {
     rn_run *r;
+    wfrt *wr;
     rn_run_wf *w;
     size_t idx;
     const rn_wf_job *wj;
     bool ready, finished;
-    char *name; /* display name without matrix (for skipped rows) */
+    char *name; /* display name without matrix (for skipped rows), after the callers' names */
+    char *key;  /* the job's id after its callers' ("call/build"): the JSON `job` field */
     leg *legs;
     size_t n_legs, n_running, n_done;
     int max_parallel; /* 0: unlimited */
@@ -71,16 +83,28 @@ struct jobrt {
     long t0;
 };
 
-typedef struct wfrt {
+/* A workflow being run: one of the run's, or one a leg calls. */
+struct wfrt {
     rn_run_wf *w;
+    rn_run_wf own; /* a called workflow's (w == &own) */
     rn_sched *s;
     jobrt *jobs;
-} wfrt;
+    const char *display; /* the run's workflow display name: every line's prefix */
+    char *name_prefix;   /* "" or the caller leg's name + " / " */
+    char *key_prefix;    /* "" or the caller job's key + "/" */
+    char *slug_prefix;   /* folder name prefix of its legs */
+    char *root;          /* repository root for ./ references */
+    json_t *secrets;     /* its secrets context */
+    leg *caller;         /* NULL for a workflow of the run */
+    int depth;           /* nesting of calls: 0 for a workflow of the run */
+    bool cancelled;      /* its caller was cancelled: cancelled() is true inside */
+    bool reported;       /* its caller leg has been finished */
+};
 
 typedef struct sched {
     rn_run *r;
     pthread_cond_t cond;
-    wfrt *wfs;
+    wfrt **wfs; /* the run's workflows first, then the called ones as they start */
     size_t n_wfs;
     int running;
 } sched;
@@ -103,11 +127,11 @@ static json_t *needs_context(wfrt *wr, size_t j) {
 }
 
 /* An rn_job holding the contexts a job-level expression may use (if:, strategy, name). */
-static void eval_job_init(rn_job *ej, rn_run *r, rn_run_wf *w, json_t *needs, json_t *matrix) {
+static void eval_job_init(rn_job *ej, rn_run *r, wfrt *wr, json_t *needs, json_t *matrix) {
     rn_job_init(ej);
     json_object_set(ej->contexts, "github", r->github);
     json_object_set(ej->contexts, "vars", r->opts->vars);
-    json_object_set(ej->contexts, "inputs", w->inputs);
+    json_object_set(ej->contexts, "inputs", wr->w->inputs);
     json_object_set(ej->contexts, "needs", needs);
     if (matrix)
         json_object_set(ej->contexts, "matrix", matrix);
@@ -155,6 +179,48 @@ static void set_str(json_t *o, const char *k, const char *v) {
     json_object_set_new(o, k, json_string(v ? v : ""));
 }
 
+/* RUN/jobs/<slug>, created. Caller frees. */
+static char *leg_dir(rn_run *r, leg *lg) {
+    char *jobs_dir = rn_xprintf("%s/jobs", r->run_dir);
+    mkdir(jobs_dir, 0755);
+    free(jobs_dir);
+    char *jdir = rn_xprintf("%s/jobs/%s", r->run_dir, lg->slug);
+    mkdir(jdir, 0755);
+    return jdir;
+}
+
+static void write_outputs(rn_run *r, const char *path, json_t *outputs) {
+    char *dump = json_dumps(outputs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *masked = rn_mask_str(r->mask, dump);
+    FILE *fp = fopen(path, "w");
+    if (fp) {
+        fprintf(fp, "%s\n", masked);
+        fclose(fp);
+    }
+    free(masked);
+    free(dump);
+}
+
+/* The leg's last line (and its job_end event), from lg->status, coe and ms. */
+static void leg_end_line(rn_run *r, rn_leg_out *lo, leg *lg) {
+    rn_step_status status = lg->status;
+    char t[32];
+    rn_fmt_ms(lg->ms, t, sizeof t);
+    const char *word = status == RN_STEP_STATUS_SUCCESS     ? "🏁  Job succeeded"
+                       : status == RN_STEP_STATUS_SKIPPED   ? "⏭  Job skipped"
+                       : status == RN_STEP_STATUS_CANCELLED ? "🚫  Job cancelled"
+                       : lg->coe                            ? "🏁  Job failed (continue-on-error)"
+                                                            : "🏁  Job failed";
+    rn_leg_printf(lo, "%s [%s]", word, t);
+    if (r->opts->json) {
+        json_t *ev =
+            json_pack("{s:s,s:s,s:s,s:s,s:I,s:O?}", "event", "job_end", "job", lg->job->key, "name",
+                      lg->name, "result", rn_step_status_name(status), "duration_ms",
+                      (json_int_t)lg->ms, "outputs", lg->outputs);
+        rn_run_event(r, ev);
+    }
+}
+
 static void run_leg(sched *sc, leg *lg) {
     jobrt *jr = lg->job;
     rn_run *r = sc->r;
@@ -162,30 +228,18 @@ static void run_leg(sched *sc, leg *lg) {
     const rn_workflow *wf = jr->w->wf;
     long t0 = mono_ms();
 
-    rn_sb slug = RN_SB_INIT;
-    const char *base = strrchr(jr->w->file, '/');
-    base = base ? base + 1 : jr->w->file;
-    slugify(&slug, base);
-    rn_sb_putc(&slug, '.');
-    slugify(&slug, wj->id.s);
-    if (jr->n_legs > 1)
-        rn_sb_printf(&slug, ".%zu", lg->index + 1);
-    char *jdir = rn_xprintf("%s/jobs/%s", r->run_dir, rn_sb_str(&slug));
+    wfrt *wr = jr->wr;
+    char *jdir = leg_dir(r, lg);
     char *tmp = rn_xprintf("%s/tmp", jdir);
     char *files = rn_xprintf("%s/files", jdir);
     char *logp = rn_xprintf("%s/log.txt", jdir);
     char *sump = rn_xprintf("%s/summary.md", jdir);
     char *outp = rn_xprintf("%s/outputs.json", jdir);
-    char *jobs_dir = rn_xprintf("%s/jobs", r->run_dir);
-    mkdir(jobs_dir, 0755);
-    mkdir(jdir, 0755);
     mkdir(tmp, 0755);
     mkdir(files, 0755);
-    free(jobs_dir);
-    rn_sb_free(&slug);
 
     rn_leg_out lo;
-    rn_leg_out_init(&lo, r, jr->w->display, wj->id.s, lg->name, logp);
+    rn_leg_out_init(&lo, r, wr->display, jr->key, lg->name, logp);
 
     rn_job j;
     rn_job_init(&j);
@@ -201,11 +255,11 @@ static void run_leg(sched *sc, leg *lg) {
 
     json_t *github = json_copy(r->github);
     set_str(github, "job", wj->id.s);
-    set_str(github, "workflow", jr->w->display);
+    set_str(github, "workflow", wr->display);
     json_object_set(j.contexts, "github", github);
     json_object_set(j.contexts, "vars", r->opts->vars);
-    json_object_set(j.contexts, "secrets", r->opts->secrets);
-    json_object_set(j.contexts, "inputs", jr->w->inputs);
+    json_object_set(j.contexts, "secrets", wr->secrets);
+    json_object_set(j.contexts, "inputs", wr->w->inputs);
     json_object_set_new(j.contexts, "needs", needs);
     json_object_set(j.contexts, "matrix", lg->matrix);
     json_t *strategy =
@@ -221,7 +275,7 @@ static void run_leg(sched *sc, leg *lg) {
     json_decref(j.base_env);
     j.base_env = json_copy(r->base_env);
     set_str(j.base_env, "GITHUB_JOB", wj->id.s);
-    set_str(j.base_env, "GITHUB_WORKFLOW", jr->w->display);
+    set_str(j.base_env, "GITHUB_WORKFLOW", wr->display);
     set_str(j.base_env, "RUNNER_TEMP", tmp);
     j.wf_defaults = &wf->defaults;
     j.job_defaults = &wj->defaults;
@@ -247,10 +301,6 @@ static void run_leg(sched *sc, leg *lg) {
     }
     if (served < 0)
         goto finish;
-    if (wj->uses.s) {
-        rn_leg_printf(&lo, "error: reusable workflows are not supported yet: %s", wj->uses.s);
-        goto finish;
-    }
     if (rn_job_ctr_setup(r, &j, wj, jdir, &lo, &ctr) != 0)
         goto finish;
     cache_srv = rn_job_cache_serve(&j, wj);
@@ -333,38 +383,14 @@ static void run_leg(sched *sc, leg *lg) {
             free(s);
         }
     }
-    {
-        char *masked = NULL;
-        char *dump = json_dumps(lg->outputs, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        masked = rn_mask_str(r->mask, dump);
-        FILE *fp = fopen(outp, "w");
-        if (fp) {
-            fprintf(fp, "%s\n", masked);
-            fclose(fp);
-        }
-        free(masked);
-        free(dump);
-    }
+    write_outputs(r, outp, lg->outputs);
 finish:
     free(err);
     if (status == RN_STEP_STATUS_FAILURE && coe)
         lg->coe = true;
     lg->status = status;
     lg->ms = mono_ms() - t0;
-    char t[32];
-    rn_fmt_ms(lg->ms, t, sizeof t);
-    const char *word = status == RN_STEP_STATUS_SUCCESS     ? "🏁  Job succeeded"
-                       : status == RN_STEP_STATUS_SKIPPED   ? "⏭  Job skipped"
-                       : status == RN_STEP_STATUS_CANCELLED ? "🚫  Job cancelled"
-                       : lg->coe                            ? "🏁  Job failed (continue-on-error)"
-                                                            : "🏁  Job failed";
-    rn_leg_printf(&lo, "%s [%s]", word, t);
-    if (r->opts->json) {
-        json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:I,s:O?}", "event", "job_end", "job", wj->id.s,
-                               "name", lg->name, "result", rn_step_status_name(status),
-                               "duration_ms", (json_int_t)lg->ms, "outputs", lg->outputs);
-        rn_run_event(r, ev);
-    }
+    leg_end_line(r, &lo, lg);
     pthread_mutex_lock(&r->lock);
     lg->j = NULL;
     pthread_mutex_unlock(&r->lock);
@@ -382,42 +408,225 @@ finish:
 }
 
 static void finish_job(sched *sc, wfrt *wr, jobrt *jr);
+static void cancel_wfrt(sched *sc, wfrt *wr);
+static void start_called(sched *sc, wfrt *cw);
 
-static void *leg_thread(void *arg) {
-    leg *lg = arg;
-    sched *sc = g_sched;
-    run_leg(sc, lg);
-    rn_run *r = sc->r;
-    pthread_mutex_lock(&r->lock);
+/* Cancels one leg (fail-fast, Ctrl-C). Under lock. */
+static void cancel_leg(sched *sc, wfrt *wr, jobrt *jr, leg *o) {
+    if (o->state == LEG_PENDING) {
+        o->state = LEG_DONE;
+        o->status = RN_STEP_STATUS_CANCELLED;
+        jr->n_done++;
+        if (jr->n_done == jr->n_legs && !jr->finished)
+            finish_job(sc, wr, jr);
+    } else if (o->state == LEG_RUNNING && o->j) {
+        rn_job_cancel(o->j);
+    } else if (o->state == LEG_RUNNING) {
+        o->status = RN_STEP_STATUS_CANCELLED; /* not started its job (or call) yet */
+    } else if (o->state == LEG_CALLING && o->child) {
+        cancel_wfrt(sc, o->child);
+    }
+}
+
+/* A leg has ended (its thread, or its call): records it, applies fail-fast, and finishes its
+ * job when it was the last. `slot`: it still holds a --parallel slot. Under lock. */
+static void leg_finished(sched *sc, leg *lg, bool slot) {
     jobrt *jr = lg->job;
     lg->state = LEG_DONE;
     jr->n_running--;
     jr->n_done++;
-    sc->running--;
+    if (slot)
+        sc->running--;
     if (!jr->outputs)
         jr->outputs = json_object();
     if (lg->outputs)
         json_object_update(jr->outputs, lg->outputs);
-    if (lg->status == RN_STEP_STATUS_FAILURE && !lg->coe && jr->fail_fast) {
-        for (size_t i = 0; i < jr->n_legs; i++) {
-            leg *o = &jr->legs[i];
-            if (o->state == LEG_PENDING) {
-                o->state = LEG_DONE;
-                o->status = RN_STEP_STATUS_CANCELLED;
-                jr->n_done++;
-            } else if (o->state == LEG_RUNNING && o->j) {
-                rn_job_cancel(o->j);
-            } else if (o->state == LEG_RUNNING) {
-                o->status = RN_STEP_STATUS_CANCELLED; /* not started its job yet */
-            }
-        }
-    }
-    for (size_t w = 0; w < sc->n_wfs; w++)
-        if (sc->wfs[w].w == jr->w && jr->n_done == jr->n_legs)
-            finish_job(sc, &sc->wfs[w], jr);
+    if (lg->status == RN_STEP_STATUS_FAILURE && !lg->coe && jr->fail_fast)
+        for (size_t i = 0; i < jr->n_legs; i++)
+            if (&jr->legs[i] != lg)
+                cancel_leg(sc, jr->wr, jr, &jr->legs[i]);
+    if (jr->n_done == jr->n_legs && !jr->finished)
+        finish_job(sc, jr->wr, jr);
     pthread_cond_broadcast(&sc->cond);
+}
+
+static bool has_expr(const char *s) {
+    return s && strstr(s, "${{");
+}
+
+/* The thread of a caller leg: loads the called workflow and evaluates its inputs and secrets.
+ * True when the call was handed to the coordinator (the leg is LEG_CALLING); false when it
+ * failed or was cancelled first (lg->status says which; its end line is printed). */
+static bool call_leg(sched *sc, leg *lg) {
+    jobrt *jr = lg->job;
+    wfrt *wr = jr->wr;
+    rn_run *r = sc->r;
+    const rn_wf_job *wj = jr->wj;
+    lg->t0 = mono_ms();
+    char *jdir = leg_dir(r, lg);
+    char *logp = rn_xprintf("%s/log.txt", jdir);
+    rn_leg_out lo;
+    rn_leg_out_init(&lo, r, wr->display, jr->key, lg->name, logp);
+    pthread_mutex_lock(&r->lock);
+    json_t *needs = json_incref(jr->needs);
     pthread_mutex_unlock(&r->lock);
+    rn_job ej;
+    eval_job_init(&ej, r, wr, needs, lg->matrix);
+    json_decref(needs);
+    json_object_set(ej.contexts, "secrets", wr->secrets);
+    json_object_set_new(
+        ej.contexts, "strategy",
+        json_pack("{s:b,s:I,s:I,s:I}", "fail-fast", jr->fail_fast, "job-index",
+                  (json_int_t)lg->index, "job-total", (json_int_t)jr->n_legs, "max-parallel",
+                  (json_int_t)(jr->max_parallel ? (size_t)jr->max_parallel : jr->n_legs)));
+    wfrt *cw = rn_xcalloc(1, sizeof *cw);
+    cw->w = &cw->own;
+    char *err = NULL, *uses = NULL;
+    json_t *inputs = NULL;
+    bool started = false;
+    lg->status = RN_STEP_STATUS_FAILURE;
+    if (has_expr(wj->uses.s)) {
+        uses = rn_job_eval_str(&ej, wj->uses.s, &err);
+        if (!uses) {
+            rn_leg_printf(&lo, "error: %s:%d:%d: uses: %s", wr->w->file, wj->uses.line,
+                          wj->uses.col, err);
+            goto out;
+        }
+    } else {
+        uses = rn_xstrdup(wj->uses.s);
+    }
+    rn_leg_printf(&lo, "📞  Call %s", uses);
+    if (wr->depth >= RN_WF_MAX_CALL_DEPTH) {
+        rn_leg_printf(&lo, "error: %s:%d:%d: Nested reusable workflow depth exceeded %d.",
+                      wr->w->file, wj->uses.line, wj->uses.col, RN_WF_MAX_CALL_DEPTH);
+        goto out;
+    }
+    rn_reusable_src src = {r->opts->remote, true, NULL};
+    if (rn_reusable_load(&src, wr->root, wj, wr->w->file, uses, wr->display, cw->w, &cw->root,
+                         &err) != 0) {
+        for (char *line = err, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            if (nl)
+                *nl = 0;
+            rn_leg_printf(&lo, "error: %s", line);
+        }
+        goto out;
+    }
+    if (!cw->root)
+        cw->root = rn_xstrdup(wr->root);
+    inputs = rn_reusable_inputs(&ej, wj, wr->w->file, cw->w->wf, &err);
+    if (!inputs) {
+        rn_leg_printf(&lo, "error: %s", err);
+        goto out;
+    }
+    cw->w->inputs = inputs;
+    cw->secrets = rn_reusable_secrets(r->mask, &ej, wj, wr->w->file, wr->secrets, &err);
+    if (!cw->secrets) {
+        rn_leg_printf(&lo, "error: %s", err);
+        goto out;
+    }
+    pthread_mutex_lock(&r->lock);
+    if (lg->status != RN_STEP_STATUS_CANCELLED && !r->interrupted) {
+        cw->caller = lg;
+        cw->depth = wr->depth + 1;
+        cw->display = wr->display;
+        cw->name_prefix = rn_xprintf("%s / ", lg->name);
+        cw->key_prefix = rn_xprintf("%s/", jr->key);
+        cw->slug_prefix = rn_xprintf("%s--", lg->slug);
+        lg->child = cw;
+        lg->state = LEG_CALLING;
+        lg->status = RN_STEP_STATUS_SUCCESS;
+        start_called(sc, cw);
+        sc->running--; /* the called jobs take slots of their own */
+        started = true;
+        pthread_cond_broadcast(&sc->cond);
+    } else {
+        lg->status = RN_STEP_STATUS_CANCELLED;
+    }
+    pthread_mutex_unlock(&r->lock);
+out:
+    if (!started) {
+        if (r->interrupted)
+            lg->status = RN_STEP_STATUS_CANCELLED;
+        rn_run_wf_free(cw->w);
+        json_decref(cw->secrets);
+        free(cw->root);
+        free(cw);
+        lg->ms = mono_ms() - lg->t0;
+        leg_end_line(r, &lo, lg);
+    }
+    rn_job_free(&ej);
+    rn_leg_out_free(&lo);
+    free(err);
+    free(uses);
+    free(logp);
+    free(jdir);
+    return started;
+}
+
+static void *leg_thread(void *arg) {
+    leg *lg = arg;
+    sched *sc = g_sched;
+    if (lg->job->wj->uses.s) {
+        if (call_leg(sc, lg))
+            return NULL; /* the coordinator finishes it when the called workflow is done */
+    } else {
+        run_leg(sc, lg);
+    }
+    pthread_mutex_lock(&sc->r->lock);
+    leg_finished(sc, lg, true);
+    pthread_mutex_unlock(&sc->r->lock);
     return NULL;
+}
+
+/* A called workflow is done: the caller leg's result (failure when a called job failed), its
+ * outputs from on.workflow_call.outputs, its end line. Under lock. */
+static void finish_call(sched *sc, wfrt *cw) {
+    rn_run *r = sc->r;
+    leg *lg = cw->caller;
+    cw->reported = true;
+    rn_step_status st = RN_STEP_STATUS_SUCCESS;
+    json_t *jobs = json_object();
+    for (size_t k = 0; k < cw->w->wf->n_jobs; k++) {
+        jobrt *cj = &cw->jobs[k];
+        if (cj->result == RN_JOB_FAILURE)
+            st = RN_STEP_STATUS_FAILURE;
+        else if (cj->result == RN_JOB_CANCELLED && st != RN_STEP_STATUS_FAILURE)
+            st = RN_STEP_STATUS_CANCELLED;
+        json_object_set_new(jobs, cj->wj->id.s,
+                            json_pack("{s:s,s:O}", "result", rn_job_result_name(cj->result),
+                                      "outputs", cj->outputs ? cj->outputs : json_object()));
+    }
+    if (cw->cancelled && st == RN_STEP_STATUS_SUCCESS)
+        st = RN_STEP_STATUS_CANCELLED;
+    rn_job ej;
+    eval_job_init(&ej, r, cw, NULL, NULL);
+    json_object_set_new(ej.contexts, "jobs", jobs);
+    char *warn = NULL;
+    json_decref(lg->outputs);
+    lg->outputs = rn_reusable_outputs(&ej, cw->w->wf, &warn);
+    rn_job_free(&ej);
+    char *jdir = leg_dir(r, lg);
+    char *logp = rn_xprintf("%s/log.txt", jdir);
+    char *outp = rn_xprintf("%s/outputs.json", jdir);
+    write_outputs(r, outp, lg->outputs);
+    rn_leg_out lo;
+    rn_leg_out_init(&lo, r, cw->display, lg->job->key, lg->name, logp);
+    for (char *line = warn, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        rn_leg_printf(&lo, "warning: %s", line);
+    }
+    lg->status = st;
+    lg->ms = mono_ms() - lg->t0;
+    leg_end_line(r, &lo, lg);
+    rn_leg_out_free(&lo);
+    free(warn);
+    free(outp);
+    free(logp);
+    free(jdir);
+    leg_finished(sc, lg, false);
 }
 
 static void finish_job(sched *sc, wfrt *wr, jobrt *jr) {
@@ -471,7 +680,7 @@ static void job_error(jobrt *jr, const char *fmt, ...) {
     rn_sb_vprintf(&sb, fmt, ap);
     va_end(ap);
     rn_leg_out lo;
-    rn_leg_out_init(&lo, jr->r, jr->w->display, jr->wj->id.s, jr->name, NULL);
+    rn_leg_out_init(&lo, jr->r, jr->wr->display, jr->key, jr->name, NULL);
     rn_leg_printf(&lo, "error: %s", rn_sb_str(&sb));
     rn_leg_out_free(&lo);
     free(jr->error);
@@ -498,9 +707,10 @@ static void start_job(sched *sc, wfrt *wr, size_t idx) {
     jr->t0 = mono_ms();
     json_t *needs = needs_context(wr, idx);
     rn_job ej;
-    eval_job_init(&ej, r, wr->w, needs, NULL);
+    eval_job_init(&ej, r, wr, needs, NULL);
     rn_ancestry an = rn_sched_ancestry(wr->s, idx);
-    rn_status_fns st = {an.all_success && !r->interrupted, an.any_failure, r->interrupted != 0};
+    bool cancelled = r->interrupted || wr->cancelled;
+    rn_status_fns st = {an.all_success && !cancelled, an.any_failure, cancelled};
     char *err = NULL;
     const rn_wf_job *wj = jr->wj;
     int cond = rn_job_eval_if(&ej, wj->if_raw.s, &st, &err);
@@ -514,7 +724,7 @@ static void start_job(sched *sc, wfrt *wr, size_t idx) {
         jr->result = RN_JOB_SKIPPED;
         jr->note = "if: condition is false";
         if (!r->opts->quiet && !r->opts->json)
-            rn_run_msg(r, "[%s/%s] ⏭  Job skipped (if: %s)", jr->w->display, jr->name,
+            rn_run_msg(r, "[%s/%s] ⏭  Job skipped (if: %s)", wr->display, jr->name,
                        wj->if_raw.s ? wj->if_raw.s : "success()");
         goto finished;
     }
@@ -581,16 +791,25 @@ static void start_job(sched *sc, wfrt *wr, size_t idx) {
         lg->job = jr;
         lg->matrix = values;
         rn_job lj;
-        eval_job_init(&lj, r, wr->w, needs, values);
-        lg->name = leg_name(&lj, wj, ml);
+        eval_job_init(&lj, r, wr, needs, values);
+        char *n = leg_name(&lj, wj, ml);
+        lg->name = rn_xprintf("%s%s", wr->name_prefix, n);
+        free(n);
         rn_job_free(&lj);
     }
-    for (size_t i = 0; i < jr->n_legs; i++)
+    for (size_t i = 0; i < jr->n_legs; i++) {
+        rn_sb slug = RN_SB_INIT;
+        rn_sb_puts(&slug, wr->slug_prefix);
+        slugify(&slug, wj->id.s);
+        if (jr->n_legs > 1)
+            rn_sb_printf(&slug, ".%zu", i + 1);
         jr->legs[i].index = i;
+        jr->legs[i].slug = rn_sb_take(&slug);
+    }
     if (!jr->n_legs) {
         jr->result = RN_JOB_SKIPPED;
         jr->note = "no matrix leg matches --matrix";
-        rn_run_msg(r, "[%s/%s] ⏭  Job skipped (no matrix leg matches --matrix)", jr->w->display,
+        rn_run_msg(r, "[%s/%s] ⏭  Job skipped (no matrix leg matches --matrix)", wr->display,
                    jr->name);
         goto finished;
     }
@@ -614,7 +833,7 @@ finished:
 static void launch(sched *sc) {
     rn_run *r = sc->r;
     for (size_t w = 0; w < sc->n_wfs; w++) {
-        wfrt *wr = &sc->wfs[w];
+        wfrt *wr = sc->wfs[w];
         for (size_t k = 0; k < rn_graph_count(wr->w->plan.graph); k++) {
             size_t idx = rn_graph_order(wr->w->plan.graph)[k];
             jobrt *jr = &wr->jobs[idx];
@@ -635,41 +854,27 @@ static void launch(sched *sc) {
                 if (pthread_create(&lg->th, NULL, leg_thread, lg) == 0) {
                     lg->thread = true;
                 } else {
-                    lg->state = LEG_DONE;
                     lg->status = RN_STEP_STATUS_FAILURE;
-                    jr->n_running--;
-                    jr->n_done++;
-                    sc->running--;
-                    if (jr->n_done == jr->n_legs)
-                        finish_job(sc, wr, jr);
+                    leg_finished(sc, lg, true);
                 }
             }
         }
     }
 }
 
-static void cancel_all(sched *sc) {
-    for (size_t w = 0; w < sc->n_wfs; w++) {
-        wfrt *wr = &sc->wfs[w];
-        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
-            jobrt *jr = &wr->jobs[k];
-            for (size_t i = 0; i < jr->n_legs; i++) {
-                leg *lg = &jr->legs[i];
-                if (lg->state == LEG_PENDING) {
-                    lg->state = LEG_DONE;
-                    lg->status = RN_STEP_STATUS_CANCELLED;
-                    jr->n_done++;
-                    if (jr->n_done == jr->n_legs)
-                        finish_job(sc, wr, jr);
-                } else if (lg->state == LEG_RUNNING) {
-                    if (lg->j)
-                        rn_job_cancel(lg->j);
-                    else
-                        lg->status = RN_STEP_STATUS_CANCELLED;
-                }
-            }
-        }
+/* Cancels every leg of a workflow (and of the workflows they call). Under lock. */
+static void cancel_wfrt(sched *sc, wfrt *wr) {
+    wr->cancelled = true;
+    for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+        jobrt *jr = &wr->jobs[k];
+        for (size_t i = 0; i < jr->n_legs; i++)
+            cancel_leg(sc, wr, jr, &jr->legs[i]);
     }
+}
+
+static void cancel_all(sched *sc) {
+    for (size_t w = 0; w < sc->n_wfs; w++)
+        cancel_wfrt(sc, sc->wfs[w]);
 }
 
 static const char *result_text(const jobrt *jr, const leg *lg) {
@@ -682,54 +887,82 @@ static const char *result_text(const jobrt *jr, const leg *lg) {
     return rn_step_status_name(lg->status);
 }
 
+/* Visits the rows of the summary in order: every selected job of a workflow of the run (its
+ * legs, or the job itself when it has none), each caller leg followed by the jobs it called. */
+typedef void (*row_fn)(void *ud, wfrt *wr, jobrt *jr, leg *lg);
+static void walk_wfrt(wfrt *wr, row_fn fn, void *ud) {
+    const size_t *order = rn_graph_order(wr->w->plan.graph);
+    for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+        jobrt *jr = &wr->jobs[order[k]];
+        if (!wr->w->selected[order[k]])
+            continue;
+        if (!jr->n_legs)
+            fn(ud, wr, jr, NULL);
+        for (size_t i = 0; i < jr->n_legs; i++) {
+            fn(ud, wr, jr, &jr->legs[i]);
+            if (jr->legs[i].child)
+                walk_wfrt(jr->legs[i].child, fn, ud);
+        }
+    }
+}
+
+static void walk_rows(sched *sc, row_fn fn, void *ud) {
+    for (size_t w = 0; w < sc->n_wfs; w++)
+        if (!sc->wfs[w]->caller)
+            walk_wfrt(sc->wfs[w], fn, ud);
+}
+
+static void row_width(void *ud, wfrt *wr, jobrt *jr, leg *lg) {
+    size_t *width = ud;
+    size_t l = strlen(wr->display) + 1 + strlen(lg ? lg->name : jr->name);
+    *width = l > *width ? l : *width;
+}
+
+typedef struct row_ctx {
+    rn_run *r;
+    int width;
+} row_ctx;
+
 /* The table is printed with -q too: it is what a quiet run is for. */
-#define rn_run_msg(r, ...) rn_out_printf((r)->out, NULL, __VA_ARGS__)
+static void row_print(void *ud, wfrt *wr, jobrt *jr, leg *lg) {
+    row_ctx *c = ud;
+    char t[32] = "-";
+    if (lg && lg->ms)
+        rn_fmt_ms(lg->ms, t, sizeof t);
+    char *n = rn_xprintf("%s/%s", wr->display, lg ? lg->name : jr->name);
+    rn_out_printf(c->r->out, NULL, "%-*s  %-28s  %s", c->width, n, result_text(jr, lg), t);
+    free(n);
+}
+
 static void print_summary(sched *sc) {
     rn_run *r = sc->r;
     if (r->opts->json)
         return;
     size_t width = 3;
-    for (size_t w = 0; w < sc->n_wfs; w++)
-        for (size_t k = 0; k < sc->wfs[w].w->wf->n_jobs; k++) {
-            jobrt *jr = &sc->wfs[w].jobs[k];
-            if (!jr->w->selected[k])
-                continue;
-            size_t l = strlen(jr->w->display) + 1 + strlen(jr->name);
-            width = l > width ? l : width;
-            for (size_t i = 0; i < jr->n_legs; i++) {
-                l = strlen(jr->w->display) + 1 + strlen(jr->legs[i].name);
-                width = l > width ? l : width;
-            }
-        }
+    walk_rows(sc, row_width, &width);
     rn_out_line(r->out, NULL, "", 0);
-    rn_run_msg(r, "%-*s  %-28s  %s", (int)width, "JOB", "RESULT", "DURATION");
-    for (size_t w = 0; w < sc->n_wfs; w++) {
-        wfrt *wr = &sc->wfs[w];
-        const size_t *order = rn_graph_order(wr->w->plan.graph);
-        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
-            jobrt *jr = &wr->jobs[order[k]];
-            if (!jr->w->selected[order[k]])
-                continue;
-            if (!jr->n_legs) {
-                char *n = rn_xprintf("%s/%s", jr->w->display, jr->name);
-                rn_run_msg(r, "%-*s  %-28s  %s", (int)width, n, result_text(jr, NULL), "-");
-                free(n);
-                continue;
-            }
-            for (size_t i = 0; i < jr->n_legs; i++) {
-                leg *lg = &jr->legs[i];
-                char t[32] = "-";
-                if (lg->ms)
-                    rn_fmt_ms(lg->ms, t, sizeof t);
-                char *n = rn_xprintf("%s/%s", jr->w->display, lg->name);
-                rn_run_msg(r, "%-*s  %-28s  %s", (int)width, n, result_text(jr, lg), t);
-                free(n);
-            }
-        }
-    }
+    rn_out_printf(r->out, NULL, "%-*s  %-28s  %s", (int)width, "JOB", "RESULT", "DURATION");
+    row_ctx c = {r, (int)width};
+    walk_rows(sc, row_print, &c);
 }
 
-#undef rn_run_msg
+static void row_summary(void *ud, wfrt *wr, jobrt *jr, leg *lg) {
+    (void)jr;
+    if (!lg || !lg->slug)
+        return;
+    FILE *out = ((void **)ud)[0];
+    rn_run *r = ((void **)ud)[1];
+    char *p = rn_xprintf("%s/jobs/%s/summary.md", r->run_dir, lg->slug);
+    size_t len = 0;
+    char *text = rn_read_file(p, &len);
+    if (text && len) {
+        fprintf(out, "## %s/%s\n\n", wr->display, lg->name);
+        fwrite(text, 1, len, out);
+        fputc('\n', out);
+    }
+    free(text);
+    free(p);
+}
 
 /* Concatenates the per-job step summaries into RUN/summary.md. */
 static void collect_summaries(sched *sc) {
@@ -739,35 +972,92 @@ static void collect_summaries(sched *sc) {
     free(path);
     if (!out)
         return;
-    for (size_t w = 0; w < sc->n_wfs; w++) {
-        wfrt *wr = &sc->wfs[w];
-        const size_t *order = rn_graph_order(wr->w->plan.graph);
-        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
-            jobrt *jr = &wr->jobs[order[k]];
-            for (size_t i = 0; i < jr->n_legs; i++) {
-                rn_sb slug = RN_SB_INIT;
-                const char *base = strrchr(jr->w->file, '/');
-                base = base ? base + 1 : jr->w->file;
-                slugify(&slug, base);
-                rn_sb_putc(&slug, '.');
-                slugify(&slug, jr->wj->id.s);
-                if (jr->n_legs > 1)
-                    rn_sb_printf(&slug, ".%zu", i + 1);
-                char *p = rn_xprintf("%s/jobs/%s/summary.md", r->run_dir, rn_sb_str(&slug));
-                size_t len = 0;
-                char *text = rn_read_file(p, &len);
-                if (text && len) {
-                    fprintf(out, "## %s/%s\n\n", jr->w->display, jr->legs[i].name);
-                    fwrite(text, 1, len, out);
-                    fputc('\n', out);
-                }
-                free(text);
-                free(p);
-                rn_sb_free(&slug);
+    void *ud[2] = {out, r};
+    walk_rows(sc, row_summary, ud);
+    fclose(out);
+}
+
+static void row_json(void *ud, wfrt *wr, jobrt *jr, leg *lg) {
+    if (lg && lg->index)
+        return; /* one entry per job */
+    json_array_append_new(ud, json_pack("{s:s,s:s,s:s}", "workflow", wr->display, "job", jr->key,
+                                        "result", rn_job_result_name(jr->result)));
+}
+
+/* Creates the runtime of wr->w's jobs and adds it to the scheduler. Under lock (or before the
+ * coordinator starts). */
+static void add_wfrt(sched *sc, wfrt *wr) {
+    const rn_workflow *wf = wr->w->wf;
+    size_t nj = wf->n_jobs;
+    bool *uses_status = rn_xcalloc(nj + 1, sizeof *uses_status);
+    wr->jobs = rn_xcalloc(nj + 1, sizeof *wr->jobs);
+    for (size_t j = 0; j < nj; j++) {
+        jobrt *jr = &wr->jobs[j];
+        jr->r = sc->r;
+        jr->wr = wr;
+        jr->w = wr->w;
+        jr->idx = j;
+        jr->wj = &wf->jobs[j];
+        jr->name = rn_xprintf("%s%s", wr->name_prefix,
+                              jr->wj->name.s && !strstr(jr->wj->name.s, "${{") ? jr->wj->name.s
+                                                                               : jr->wj->id.s);
+        jr->key = rn_xprintf("%s%s", wr->key_prefix, jr->wj->id.s);
+        const char *cond = jr->wj->if_raw.s;
+        if (cond) {
+            rn_expr_error e;
+            char *text = rn_xstrdup(cond);
+            char *p = text;
+            while (isspace((unsigned char)*p))
+                p++;
+            size_t len = strlen(p);
+            while (len && isspace((unsigned char)p[len - 1]))
+                p[--len] = 0;
+            if (len >= 5 && !strncmp(p, "${{", 3) && !strcmp(p + len - 2, "}}")) {
+                p[len - 2] = 0;
+                p += 3;
             }
+            rn_expr *x = rn_expr_parse(p, rn_step_scope(), &e);
+            uses_status[j] = x && rn_expr_calls_status_function(x);
+            rn_expr_free(x);
+            free(text);
         }
     }
-    fclose(out);
+    wr->s = rn_sched_new(wr->w->plan.graph, uses_status);
+    free(uses_status);
+    sc->wfs = rn_xrealloc(sc->wfs, (sc->n_wfs + 1) * sizeof *sc->wfs);
+    sc->wfs[sc->n_wfs++] = wr;
+}
+
+static void start_called(sched *sc, wfrt *cw) {
+    add_wfrt(sc, cw);
+}
+
+static void free_wfrt(wfrt *wr) {
+    for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
+        jobrt *jr = &wr->jobs[k];
+        for (size_t i = 0; i < jr->n_legs; i++) {
+            json_decref(jr->legs[i].matrix);
+            json_decref(jr->legs[i].outputs);
+            free(jr->legs[i].name);
+            free(jr->legs[i].slug);
+        }
+        free(jr->legs);
+        free(jr->name);
+        free(jr->key);
+        free(jr->error);
+        json_decref(jr->outputs);
+        json_decref(jr->needs);
+    }
+    free(wr->jobs);
+    rn_sched_free(wr->s);
+    if (wr->w == &wr->own)
+        rn_run_wf_free(&wr->own);
+    free(wr->name_prefix);
+    free(wr->key_prefix);
+    free(wr->slug_prefix);
+    free(wr->root);
+    json_decref(wr->secrets);
+    free(wr);
 }
 
 int rn_run_execute(rn_run *r) {
@@ -775,53 +1065,24 @@ int rn_run_execute(rn_run *r) {
     sc.r = r;
     pthread_cond_init(&sc.cond, NULL);
     g_sched = &sc;
-    sc.n_wfs = r->n_wfs;
-    sc.wfs = rn_xcalloc(r->n_wfs + 1, sizeof *sc.wfs);
     for (size_t w = 0; w < r->n_wfs; w++) {
-        wfrt *wr = &sc.wfs[w];
+        wfrt *wr = rn_xcalloc(1, sizeof *wr);
         wr->w = &r->wfs[w];
-        const rn_workflow *wf = wr->w->wf;
-        size_t nj = wf->n_jobs;
-        bool *uses_status = rn_xcalloc(nj + 1, sizeof *uses_status);
-        wr->jobs = rn_xcalloc(nj + 1, sizeof *wr->jobs);
-        for (size_t j = 0; j < nj; j++) {
-            jobrt *jr = &wr->jobs[j];
-            jr->r = r;
-            jr->w = wr->w;
-            jr->idx = j;
-            jr->wj = &wf->jobs[j];
-            jr->name = rn_xstrdup(jr->wj->name.s && !strstr(jr->wj->name.s, "${{") ? jr->wj->name.s
-                                                                                   : jr->wj->id.s);
-            const char *cond = jr->wj->if_raw.s;
-            if (cond) {
-                rn_expr_error e;
-                char *text = rn_xstrdup(cond);
-                char *p = text;
-                while (isspace((unsigned char)*p))
-                    p++;
-                size_t len = strlen(p);
-                while (len && isspace((unsigned char)p[len - 1]))
-                    p[--len] = 0;
-                if (len >= 5 && !strncmp(p, "${{", 3) && !strcmp(p + len - 2, "}}")) {
-                    p[len - 2] = 0;
-                    p += 3;
-                }
-                rn_expr *x = rn_expr_parse(p, rn_step_scope(), &e);
-                uses_status[j] = x && rn_expr_calls_status_function(x);
-                rn_expr_free(x);
-                free(text);
-            }
-        }
-        wr->s = rn_sched_new(wr->w->plan.graph, uses_status);
-        free(uses_status);
+        wr->display = wr->w->display;
+        wr->name_prefix = rn_xstrdup("");
+        wr->key_prefix = rn_xstrdup("");
+        rn_sb slug = RN_SB_INIT;
+        const char *base = strrchr(wr->w->file, '/');
+        slugify(&slug, base ? base + 1 : wr->w->file);
+        rn_sb_putc(&slug, '.');
+        wr->slug_prefix = rn_sb_take(&slug);
+        wr->root = rn_xstrdup(r->root);
+        wr->secrets = json_incref(r->opts->secrets);
+        add_wfrt(&sc, wr);
     }
 
-    size_t max_jobs = 1;
-    for (size_t w = 0; w < sc.n_wfs; w++)
-        if (sc.wfs[w].w->wf->n_jobs > max_jobs)
-            max_jobs = sc.wfs[w].w->wf->n_jobs;
-    size_t *ready = rn_xcalloc(max_jobs + 1, sizeof *ready);
-    size_t *skipped = rn_xcalloc(max_jobs + 1, sizeof *skipped);
+    size_t *ready = NULL, *skipped = NULL;
+    size_t cap = 0;
     bool interrupted_handled = false;
 
     pthread_mutex_lock(&r->lock);
@@ -832,7 +1093,13 @@ int rn_run_execute(rn_run *r) {
         }
         bool progress = false, all_done = true;
         for (size_t w = 0; w < sc.n_wfs; w++) {
-            wfrt *wr = &sc.wfs[w];
+            wfrt *wr = sc.wfs[w];
+            size_t nj = wr->w->wf->n_jobs;
+            if (nj + 1 > cap) {
+                cap = nj + 1;
+                ready = rn_xrealloc(ready, cap * sizeof *ready);
+                skipped = rn_xrealloc(skipped, cap * sizeof *skipped);
+            }
             size_t nsk = 0;
             size_t n = rn_sched_step(wr->s, ready, skipped, &nsk);
             for (size_t i = 0; i < nsk; i++) {
@@ -844,7 +1111,7 @@ int rn_run_execute(rn_run *r) {
                     jr->outputs = json_object();
                 if (wr->w->selected[skipped[i]])
                     rn_run_msg(r, "[%s/%s] ⏭  Job skipped (a needed job did not succeed)",
-                               wr->w->display, jr->name);
+                               wr->display, jr->name);
             }
             for (size_t i = 0; i < n; i++) {
                 progress = true;
@@ -860,6 +1127,10 @@ int rn_run_execute(rn_run *r) {
             }
             if (!rn_sched_done(wr->s))
                 all_done = false;
+            else if (wr->caller && !wr->reported) {
+                finish_call(&sc, wr);
+                progress = true;
+            }
         }
         launch(&sc);
         if (all_done && sc.running == 0)
@@ -879,13 +1150,13 @@ int rn_run_execute(rn_run *r) {
 
     int rc = 0;
     for (size_t w = 0; w < sc.n_wfs; w++) {
-        wfrt *wr = &sc.wfs[w];
+        wfrt *wr = sc.wfs[w];
         for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
             jobrt *jr = &wr->jobs[k];
             for (size_t i = 0; i < jr->n_legs; i++)
                 if (jr->legs[i].thread)
                     pthread_join(jr->legs[i].th, NULL);
-            if (wr->w->selected[k] &&
+            if (!wr->caller && wr->w->selected[k] &&
                 (jr->result == RN_JOB_FAILURE || jr->result == RN_JOB_CANCELLED))
                 rc = 1;
         }
@@ -894,36 +1165,12 @@ int rn_run_execute(rn_run *r) {
     collect_summaries(&sc);
     if (r->opts->json) {
         json_t *jobs = json_array();
-        for (size_t w = 0; w < sc.n_wfs; w++)
-            for (size_t k = 0; k < sc.wfs[w].w->wf->n_jobs; k++) {
-                jobrt *jr = &sc.wfs[w].jobs[k];
-                if (!jr->w->selected[k])
-                    continue;
-                json_array_append_new(jobs, json_pack("{s:s,s:s,s:s}", "workflow", jr->w->display,
-                                                      "job", jr->wj->id.s, "result",
-                                                      rn_job_result_name(jr->result)));
-            }
+        walk_rows(&sc, row_json, jobs);
         rn_run_event(r, json_pack("{s:s,s:o}", "event", "jobs", "jobs", jobs));
     }
 
-    for (size_t w = 0; w < sc.n_wfs; w++) {
-        wfrt *wr = &sc.wfs[w];
-        for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
-            jobrt *jr = &wr->jobs[k];
-            for (size_t i = 0; i < jr->n_legs; i++) {
-                json_decref(jr->legs[i].matrix);
-                json_decref(jr->legs[i].outputs);
-                free(jr->legs[i].name);
-            }
-            free(jr->legs);
-            free(jr->name);
-            free(jr->error);
-            json_decref(jr->outputs);
-            json_decref(jr->needs);
-        }
-        free(wr->jobs);
-        rn_sched_free(wr->s);
-    }
+    for (size_t w = 0; w < sc.n_wfs; w++)
+        free_wfrt(sc.wfs[w]);
     free(sc.wfs);
     free(ready);
     free(skipped);

@@ -393,9 +393,9 @@ static void calls_rec(rn_arena *a, const rn_workflow *wf, rn_wf_resolve_fn resol
         if (r < 0) {
             err(d, j->uses.node, j->uses.line, j->uses.col, "%s",
                 display ? display : "Unable to find the called workflow");
-        } else if (r > 0 && depth >= 10) {
+        } else if (r > 0 && depth >= RN_WF_MAX_CALL_DEPTH) {
             err(d, j->uses.node, j->uses.line, j->uses.col,
-                "Nested reusable workflow depth exceeded %d.", 10);
+                "Nested reusable workflow depth exceeded %d.", RN_WF_MAX_CALL_DEPTH);
         } else if (r > 0) {
             rn_workflow *callee = rn_workflow_parse(a, display, text, len, d);
             if (callee) {

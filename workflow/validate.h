@@ -41,6 +41,10 @@ void rn_validate_call(const rn_wf_job *caller, const rn_workflow *callee, rn_dia
 typedef int (*rn_wf_resolve_fn)(void *ud, const char *uses, const char *caller_file, char **text,
                                 size_t *len, char **display);
 
+/* How deep reusable workflow calls may nest: a workflow at this depth (the top-level one is at
+ * 0) may not call another ("Nested reusable workflow depth exceeded 10."). */
+#define RN_WF_MAX_CALL_DEPTH 10
+
 /* Loads every workflow called by wf's jobs (recursively, up to 10 levels), validates each
  * and checks the caller's with:/secrets: against the callee's workflow_call. Called workflows
  * are allocated in a. */
