@@ -284,12 +284,23 @@ static rn_cgroup *finish(rn_cgroup *cg, const char *name, const rn_cgroup_limits
  * cgroup.subtree_control first (the child only gets their files then). */
 static void create_v2(rn_cgroup *cg, const char *parent, const char *name, int roles, rn_sb *w) {
     static const char *const names[] = {"memory", "pids", "cpu"};
+    /* One write for all; when it fails (one controller is not available), one per controller,
+     * so the others are still enabled. */
+    rn_sb all = RN_SB_INIT;
+    int wanted = 0;
     for (int i = 0; i < 3; i++)
         if (roles & (1 << i)) {
-            char *v = rn_xprintf("+%s", names[i]);
-            write_file(parent, "cgroup.subtree_control", v);
-            free(v);
+            rn_sb_printf(&all, "%s+%s", all.len ? " " : "", names[i]);
+            wanted++;
         }
+    if (wanted && write_file(parent, "cgroup.subtree_control", all.data) != 0 && wanted > 1)
+        for (int i = 0; i < 3; i++)
+            if (roles & (1 << i)) {
+                char *v = rn_xprintf("+%s", names[i]);
+                write_file(parent, "cgroup.subtree_control", v);
+                free(v);
+            }
+    rn_sb_free(&all);
     if (!add_dir(cg, rn_xprintf("%s/%s", parent, name), R_MEMORY | R_PIDS | R_CPU | R_FREEZER)) {
         warn(w, parent, strerror(errno));
         return;
@@ -413,51 +424,49 @@ static bool is_spared(pid_t pid, const pid_t *spare, int n) {
     return false;
 }
 
+/* Members not spared and not zombies. */
+static int count_live(const cg_dir *d, const pid_t *spare, int n_spare) {
+    int n, live = 0;
+    pid_t *v = list_procs(d, &n);
+    for (int i = 0; i < n; i++)
+        live += !is_spared(v[i], spare, n_spare) && !is_zombie(v[i]);
+    free(v);
+    return live;
+}
+
 int rn_cgroup_kill(const rn_cgroup *cg, const pid_t *spare, int n_spare) {
     if (!cg || cg->n == 0)
         return 0;
     const cg_dir *fz = dir_for(cg, R_FREEZER);
     const cg_dir *d = fz ? fz : &cg->dirs[0];
-    if (cg->v2 && n_spare == 0 && write_file(d->path, "cgroup.kill", "1") == 0) {
-        /* The kernel kills every member atomically; wait until they are gone. */
-    }
-    int sent = 0;
-    bool first = true;
+    int running = count_live(d, spare, n_spare);
+    if (running == 0)
+        return 0;
     long deadline = now_ms() + KILL_DEADLINE_MS;
+    /* v2 (5.14+): the kernel kills every member at once, forks racing with it included. */
+    bool killed = cg->v2 && n_spare == 0 && write_file(d->path, "cgroup.kill", "1") == 0;
     for (;;) {
-        /* Freezing first means a fork bomb cannot create pids faster than we kill them. */
-        int n;
-        pid_t *v = list_procs(d, &n);
-        int live = 0;
-        for (int i = 0; i < n; i++)
-            live += !is_spared(v[i], spare, n_spare) && !is_zombie(v[i]);
-        if (live == 0) {
+        if (count_live(d, spare, n_spare) == 0 || now_ms() > deadline)
+            break;
+        if (!killed) {
+            /* Else walk cgroup.procs, frozen first so a fork bomb cannot create pids faster
+             * than they are killed. */
+            if (fz)
+                write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
+                           cg->v2 ? "1" : "FROZEN");
+            int n;
+            pid_t *v = list_procs(d, &n);
+            for (int i = 0; i < n; i++)
+                if (!is_spared(v[i], spare, n_spare) && !is_zombie(v[i]))
+                    kill(v[i], SIGKILL);
             free(v);
-            break;
+            if (fz)
+                write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
+                           cg->v2 ? "0" : "THAWED");
         }
-        free(v);
-        if (fz)
-            write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
-                       cg->v2 ? "1" : "FROZEN");
-        v = list_procs(d, &n);
-        live = 0;
-        for (int i = 0; i < n; i++) {
-            if (is_spared(v[i], spare, n_spare) || is_zombie(v[i]))
-                continue;
-            live++;
-            if (kill(v[i], SIGKILL) == 0 && first)
-                sent++;
-        }
-        free(v);
-        if (fz)
-            write_file(fz->path, cg->v2 ? "cgroup.freeze" : "freezer.state",
-                       cg->v2 ? "0" : "THAWED");
-        first = false;
-        if (now_ms() > deadline)
-            break;
         sleep_ms(2);
     }
-    return sent;
+    return running;
 }
 
 uint64_t rn_cgroup_oom_kills(const rn_cgroup *cg) {

@@ -31,9 +31,11 @@ typedef struct rn_cgroup_limits {
 rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **warnings,
                             char **err);
 /* The v2 writer on an explicit parent directory (a cgroup2 directory, or a fake tree in tests):
- * writes "+memory", "+pids", "+cpu" (those the limits need) to PARENT/cgroup.subtree_control,
- * makes PARENT/NAME and writes memory.max (+ memory.swap.max 0), pids.max, cpu.weight and
- * cpu.max there. Same contract as rn_cgroup_create(). */
+ * enables the controllers the limits need in one write to PARENT/cgroup.subtree_control
+ * ("+memory +pids +cpu"; one write per controller when that fails), makes PARENT/NAME and writes
+ * memory.max (and memory.swap.max 0), pids.max, cpu.weight and cpu.max there. rn_cgroup_kill()
+ * then uses cgroup.kill (no spare) or walks cgroup.procs frozen (cgroup.freeze). Same contract
+ * as rn_cgroup_create(). */
 rn_cgroup *rn_cgroup_create_v2_at(const char *parent, const char *name, const rn_cgroup_limits *l,
                                   char **warnings, char **err);
 /* Moves the calling process (pid 0) or pid into every hierarchy. 0 or -1 with errno set. */

@@ -27,3 +27,6 @@ endforeach()
 add_executable(seccomp_gen ${CMAKE_CURRENT_SOURCE_DIR}/sandbox/seccomp_gen.c)
 target_link_libraries(seccomp_gen PRIVATE runnel_sandbox)
 rn_unit_test(unit_seccomp ${CMAKE_CURRENT_SOURCE_DIR}/sandbox/test_seccomp.c)
+
+# cgroup v2 writer against a fake cgroupfs, and a real cgroup2 kill where one is writable.
+rn_unit_test(unit_cgroup ${CMAKE_CURRENT_SOURCE_DIR}/sandbox/test_cgroup.c)
