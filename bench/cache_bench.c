@@ -1,11 +1,18 @@
-/* bench/cache_bench [--full] [--mb N] [--keep]: generates a Maven-like ~/.m2/repository tree
- * (many small .pom/.sha1 files, a few larger .jar files mixing random and repetitive bytes) in
- * a temporary folder, then times, in the same run:
+/* bench/cache_bench [--full] [--mb N] [--rounds N] [--cold] [--only-runnel] [--keep]:
+ * generates a Maven-like ~/.m2/repository tree (many small .pom/.sha1 files, a few larger .jar
+ * files mixing random and repetitive bytes) in a temporary folder, then times, in the same run:
  *   tar -I 'zstd -T0' -cf  vs  rn_cache_save (runnel's store)
- *   tar -I 'zstd -T0' -xf  vs  rn_cache_restore
- * and prints MB/s (of the tree's bytes) and ratios. Default 60 MB; --full is 300 MB in 5,000+
- * files. The tree lives in $TMPDIR (default /tmp). Targets: save no slower than tar+zstd, restore
- * at least 2x faster. */
+ *   tar -I 'zstd -T0' -xf  vs  rn_cache_lookup + rn_cache_restore
+ * and prints MB/s (of the tree's bytes), best and median of the rounds, and ratios. Default
+ * 60 MB; --full is 300 MB in 5,000+ files. Everything lives in one folder of $TMPDIR (default
+ * /tmp): one file system for both sides.
+ *
+ * Fairness: rounds interleave the two sides and alternate which goes first; before each timed
+ * phase dirty pages are written back (sync) and, with --cold, the page cache is dropped (root
+ * only), otherwise both sides read warm inputs. Each round writes into fresh, empty folders and
+ * nothing is deleted until the end: on ext4 without a journal, inodes freed in the last 30 s make
+ * every new inode allocation scan past them (recently_deleted()), which would charge one side
+ * for the other's deletions. Targets: save no slower than tar+zstd, restore at least 2x faster. */
 #include "actions/cache_store.h"
 #include "common/arena.h"
 #include "sandbox/proc.h"
@@ -16,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,10 +134,72 @@ static void drop(const char *path) {
     run(argv, NULL);
 }
 
+static bool cold;
+
+/* Before each timed phase: write back dirty pages; with --cold also drop the page cache. */
+static void settle(void) {
+    sync();
+    if (!cold)
+        return;
+    int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "3\n", 2) != 2) {
+        fprintf(stderr, "cache_bench: --cold needs root (cannot write drop_caches): warm run\n");
+        cold = false;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+static const char *fs_name(const char *path) {
+    struct statfs f;
+    if (statfs(path, &f))
+        return "?";
+    switch ((unsigned long)f.f_type) {
+    case 0xEF53:
+        return "ext4";
+    case 0x01021994:
+        return "tmpfs";
+    case 0x9123683E:
+        return "btrfs";
+    case 0x58465342:
+        return "xfs";
+    case 0x794c7630:
+        return "overlayfs";
+    default:
+        return "other";
+    }
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct phase {
+    const char *name;
+    double *t; /* per round, seconds */
+} phase;
+
+static double best(const double *t, int n) {
+    double b = t[0];
+    for (int i = 1; i < n; i++)
+        b = t[i] < b ? t[i] : b;
+    return b;
+}
+
+static double median(const double *t, int n) {
+    double *c = rn_xmalloc((size_t)n * sizeof *c);
+    memcpy(c, t, (size_t)n * sizeof *c);
+    qsort(c, (size_t)n, sizeof *c, cmp_double);
+    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    free(c);
+    return m;
+}
+
 int main(int argc, char **argv) {
     long long mb = 60;
-    bool keep = false;
-    int rounds = 3;
+    bool keep = false, only_runnel = false;
+    int rounds = 5;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--full"))
             mb = 300;
@@ -137,10 +207,15 @@ int main(int argc, char **argv) {
             mb = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
             rounds = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
+        else if (!strcmp(argv[i], "--cold"))
+            cold = true;
+        else if (!strcmp(argv[i], "--only-runnel"))
+            only_runnel = true;
         else if (!strcmp(argv[i], "--keep"))
             keep = true;
         else {
-            fprintf(stderr, "usage: cache_bench [--full] [--mb N] [--rounds N] [--keep]\n");
+            fprintf(stderr, "usage: cache_bench [--full] [--mb N] [--rounds N] [--cold] "
+                            "[--only-runnel] [--keep]\n");
             return 2;
         }
     }
@@ -158,12 +233,9 @@ int main(int argc, char **argv) {
     long long bytes = generate(repo, mb * 1024 * 1024, artifacts);
     int files = artifacts * 5;
     double mbytes = (double)bytes / (1024.0 * 1024.0);
-    printf("tree: %.1f MB in %d files (%d artifacts)\n", mbytes, files, artifacts);
-    sync();
+    printf("tree: %.1f MB in %d files (%d artifacts) on %s (%s), %d rounds, %s page cache\n",
+           mbytes, files, artifacts, fs_name(base), base, rounds, cold ? "cold" : "warm");
 
-    char *tarball = rn_xprintf("%s/cache.tzst", base);
-    char *xdir = rn_xprintf("%s/x-tar", base);
-    char *rdir = rn_xprintf("%s/x-runnel", base);
     char *root = rn_xprintf("%s/store", base);
     char *err = NULL;
     rn_cache_store *s = rn_cache_store_open(root, 1LL << 40, &err);
@@ -175,79 +247,105 @@ int main(int argc, char **argv) {
     const char *paths[] = {"repository"};
     char *ver = rn_cache_version(paths, 1, RN_CACHE_COMPRESSION);
     const char *scopes[] = {"bench"};
-    /* rounds interleave the baseline and runnel so both see the same machine load; each phase
-     * reports its fastest round */
-    double tar_save = 1e9, tar_restore = 1e9, rn_save = 1e9, rn_restore = 1e9;
+    double *tsave = rn_xcalloc((size_t)rounds, sizeof(double));
+    double *rsave = rn_xcalloc((size_t)rounds, sizeof(double));
+    double *trest = rn_xcalloc((size_t)rounds, sizeof(double));
+    double *rrest = rn_xcalloc((size_t)rounds, sizeof(double));
     for (int round = 0; round < rounds; round++) {
-        const char *tc[] = {"tar", "-I", "zstd -T0", "-cf", tarball, "-C", ws, "repository", NULL};
-        sync();
-        double t = run(tc, NULL);
-        tar_save = t < tar_save ? t : tar_save;
-
+        /* fresh folders per round, all removed at the end (see the top comment) */
+        char *rd = rn_xprintf("%s/r%d", base, round);
+        char *tarball = rn_xprintf("%s/cache.tzst", rd);
+        char *xdir = rn_xprintf("%s/x-tar", rd);
+        char *rdir = rn_xprintf("%s/x-runnel", rd);
+        mkdirs(xdir);
+        mkdirs(rdir);
         char key[32];
         snprintf(key, sizeof key, "maven-%d", round);
-        sync();
-        double t0 = now();
-        if (rn_cache_save(s, "bench", key, ver, ws, items, 1, &err) != 0) {
-            fprintf(stderr, "cache_bench: save: %s\n", err ? err : "exists");
-            return 1;
+        bool runnel_first = round % 2 == 1;
+        for (int side = 0; side < 2; side++) {
+            if ((side == 0) == runnel_first) {
+                settle();
+                double t0 = now();
+                if (rn_cache_save(s, "bench", key, ver, ws, items, 1, &err) != 0) {
+                    fprintf(stderr, "cache_bench: save: %s\n", err ? err : "exists");
+                    return 1;
+                }
+                rsave[round] = now() - t0;
+            } else if (!only_runnel) {
+                const char *tc[] = {"tar", "-I", "zstd -T0",   "-cf", tarball,
+                                    "-C",  ws,   "repository", NULL};
+                settle();
+                tsave[round] = run(tc, NULL);
+            }
         }
-        t = now() - t0;
-        rn_save = t < rn_save ? t : rn_save;
-
-        mkdirs(xdir);
-        const char *tx[] = {"tar", "-I", "zstd -T0", "-xf", tarball, "-C", xdir, NULL};
-        sync();
-        t = run(tx, NULL);
-        tar_restore = t < tar_restore ? t : tar_restore;
-
-        mkdirs(rdir);
-        rn_cache_entry e;
-        const char *keys[] = {key};
-        sync();
-        t0 = now();
-        if (rn_cache_lookup(s, scopes, 1, keys, 1, ver, &e) != 1 ||
-            rn_cache_restore(s, &e, rdir, &err) != 0) {
-            fprintf(stderr, "cache_bench: restore failed: %s\n", err ? err : "miss");
-            return 1;
+        for (int side = 0; side < 2; side++) {
+            if ((side == 0) == runnel_first) {
+                rn_cache_entry e;
+                const char *keys[] = {key};
+                settle();
+                double t0 = now();
+                if (rn_cache_lookup(s, scopes, 1, keys, 1, ver, &e) != 1 ||
+                    rn_cache_restore(s, &e, rdir, &err) != 0) {
+                    fprintf(stderr, "cache_bench: restore failed: %s\n", err ? err : "miss");
+                    return 1;
+                }
+                rrest[round] = now() - t0;
+                rn_cache_entry_clear(&e);
+            } else if (!only_runnel) {
+                const char *tx[] = {"tar", "-I", "zstd -T0", "-xf", tarball, "-C", xdir, NULL};
+                settle();
+                trest[round] = run(tx, NULL);
+            }
         }
-        t = now() - t0;
-        rn_restore = t < rn_restore ? t : rn_restore;
-        rn_cache_entry_clear(&e);
         /* the restored tree must equal the original */
-        char *orig = rn_xprintf("%s/repository", ws), *copy = rn_xprintf("%s/repository", rdir);
-        const char *diff[] = {"diff", "-r", "-q", orig, copy, NULL};
+        char *copy = rn_xprintf("%s/repository", rdir);
+        const char *diff[] = {"diff", "-r", "-q", repo, copy, NULL};
         run(diff, NULL);
-        free(orig);
         free(copy);
-        printf("round %d: save tar %.3f s, runnel %.3f s; restore tar %.3f s, runnel %.3f s\n",
-               round + 1, tar_save, rn_save, tar_restore, rn_restore);
-        drop(xdir);
-        drop(rdir);
-        rn_cache_remove(s, key);
-        unlink(tarball);
+        printf("round %d (%s first): save tar %.3f s, runnel %.3f s; restore tar %.3f s, runnel "
+               "%.3f s\n",
+               round + 1, runnel_first ? "runnel" : "tar", tsave[round], rsave[round], trest[round],
+               rrest[round]);
+        fflush(stdout);
+        free(rd);
+        free(tarball);
+        free(xdir);
+        free(rdir);
     }
 
-    printf("%-28s %8.3f s %9.1f MB/s\n", "save    tar -I 'zstd -T0'", tar_save, mbytes / tar_save);
-    printf("%-28s %8.3f s %9.1f MB/s  (%.2fx tar)\n", "save    runnel store", rn_save,
-           mbytes / rn_save, tar_save / rn_save);
-    printf("%-28s %8.3f s %9.1f MB/s\n", "restore tar -I 'zstd -T0'", tar_restore,
-           mbytes / tar_restore);
-    printf("%-28s %8.3f s %9.1f MB/s  (%.2fx tar)\n", "restore runnel store", rn_restore,
-           mbytes / rn_restore, tar_restore / rn_restore);
-    printf("targets: save >= 1.00x tar: %s; restore >= 2.00x tar: %s\n",
-           rn_save <= tar_save ? "met" : "MISSED",
-           rn_restore * 2 <= tar_restore ? "met" : "MISSED");
+    phase ph[] = {{"save    tar -I 'zstd -T0'", tsave},
+                  {"save    runnel store", rsave},
+                  {"restore tar -I 'zstd -T0'", trest},
+                  {"restore runnel store", rrest}};
+    printf("%-26s %9s %9s %10s %10s\n", "", "best s", "median s", "best MB/s", "med MB/s");
+    for (int i = 0; i < 4; i++) {
+        if (only_runnel && i % 2 == 0)
+            continue;
+        double b = best(ph[i].t, rounds), m = median(ph[i].t, rounds);
+        printf("%-26s %9.3f %9.3f %10.1f %10.1f\n", ph[i].name, b, m, mbytes / b, mbytes / m);
+    }
+    if (!only_runnel) {
+        double sb = best(tsave, rounds) / best(rsave, rounds);
+        double sm = median(tsave, rounds) / median(rsave, rounds);
+        double rb = best(trest, rounds) / best(rrest, rounds);
+        double rm = median(trest, rounds) / median(rrest, rounds);
+        printf("ratio (tar time / runnel time): save best %.2fx, median %.2fx; restore best "
+               "%.2fx, median %.2fx\n",
+               sb, sm, rb, rm);
+        printf("targets (median): save >= 1.00x tar: %s; restore >= 2.00x tar: %s\n",
+               sm >= 1.0 ? "met" : "MISSED", rm >= 2.0 ? "met" : "MISSED");
+    }
     rn_cache_store_close(s);
     if (!keep)
         drop(base);
     else
         printf("kept %s\n", base);
+    free(tsave);
+    free(rsave);
+    free(trest);
+    free(rrest);
     free(ver);
     free(root);
-    free(rdir);
-    free(xdir);
-    free(tarball);
     free(ws);
     free(repo);
     free(tmpl);
