@@ -260,6 +260,62 @@ static void select_job(rn_run_wf *w, size_t j) {
         select_job(w, needs[i]);
 }
 
+/* Is diagnostic `dg` one GitHub reports for a step of job `wj` when loading, which runnel run
+ * turns into a failure of that job: a `uses` without @ref (at the uses value) or a step with
+ * both `uses` and `run` (at one of that step's keys)? */
+static bool is_step_error(const rn_workflow *wf, const rn_wf_job *wj, const rn_diag *dg) {
+    const rn_ynode *jm = rn_yaml_get(rn_yaml_get(wf->root, "jobs"), wj->id.s);
+    const rn_ynode *seq = rn_yaml_get(jm, "steps");
+    for (size_t i = 0; i < wj->n_steps; i++) {
+        const rn_wf_step *st = &wj->steps[i];
+        if (st->uses.s && st->uses.line == dg->line && st->uses.col == dg->col &&
+            !strncmp(dg->message, "Expected format {org}/{repo}[/path]@ref.", 40))
+            return true;
+        if (!st->uses.s || !st->run.s || strncmp(dg->message, "Unexpected value '", 18))
+            continue;
+        for (size_t k = 0; seq && seq->kind == RN_Y_SEQ && k < seq->n; k++) {
+            const rn_ynode *m = seq->items[k];
+            if (m->kind != RN_Y_MAP || m->line != st->line || m->col != st->col)
+                continue;
+            for (size_t p = 0; p < m->n; p++)
+                if (m->pairs[p].key->line == dg->line && m->pairs[p].key->col == dg->col)
+                    return true;
+        }
+    }
+    return false;
+}
+
+/* When every diagnostic is a step error (is_step_error), moves them to w->job_errors (the job
+ * fails with them when it runs) and empties d; otherwise leaves d as it is. */
+static void take_step_errors(rn_run_wf *w, rn_diags *d) {
+    const rn_workflow *wf = w->wf;
+    rn_diags_sort(d);
+    size_t *owner = rn_xcalloc(d->count + 1, sizeof *owner);
+    bool all = true;
+    for (size_t i = 0; i < d->count && all; i++) {
+        const rn_diag *dg = &d->items[i];
+        owner[i] = wf->n_jobs;
+        for (size_t j = 0; j < wf->n_jobs && owner[i] == wf->n_jobs; j++)
+            if (dg->file && !strcmp(dg->file, wf->file) && is_step_error(wf, &wf->jobs[j], dg))
+                owner[i] = j;
+        all = owner[i] < wf->n_jobs;
+    }
+    if (all) {
+        w->job_errors = rn_xcalloc(wf->n_jobs + 1, sizeof *w->job_errors);
+        for (size_t i = 0; i < d->count; i++) {
+            char **e = &w->job_errors[owner[i]];
+            char *line = rn_diag_format_cli(&d->items[i]);
+            char *joined = *e ? rn_xprintf("%s\n%s", *e, line) : rn_xstrdup(line);
+            free(line);
+            free(*e);
+            *e = joined;
+        }
+        rn_diags_free(d);
+        *d = (rn_diags)RN_DIAGS_INIT;
+    }
+    free(owner);
+}
+
 /* Loads one file; 1 = loaded and triggered, 0 = not triggered, 2 = errors printed. */
 static int load_one(rn_run *r, const char *file, bool explicit_file, const char *ref,
                     rn_run_wf *w) {
@@ -274,6 +330,8 @@ static int load_one(rn_run *r, const char *file, bool explicit_file, const char 
     }
     rn_diags d = RN_DIAGS_INIT;
     w->wf = rn_workflow_parse(&w->arena, file, w->text, len, &d);
+    if (w->wf && d.count)
+        take_step_errors(w, &d);
     if (w->wf && !d.count)
         rn_wf_plan_build(w->wf, &w->plan, &d);
     if (!w->wf || d.count) {

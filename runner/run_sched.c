@@ -292,8 +292,15 @@ static void run_leg(sched *sc, leg *lg) {
     rn_step_status status = RN_STEP_STATUS_FAILURE;
     rn_leg_printf(&lo, "🚀  Start job");
     char *err = NULL;
-    int served = check_runs_on(r, &j, wj, &lo);
+    const char *step_errors = wr->w->job_errors ? wr->w->job_errors[jr->idx] : NULL;
+    for (const char *line = step_errors, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        rn_leg_printf(&lo, "error: %.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
+    }
     bool coe = false;
+    if (step_errors)
+        goto finish; /* errors GitHub reports when loading: the job fails before its steps */
+    int served = check_runs_on(r, &j, wj, &lo);
     if (served == 0) {
         lg->unservable = true;
         status = RN_STEP_STATUS_SKIPPED;
