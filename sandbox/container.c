@@ -65,7 +65,7 @@ static const int default_caps[] = {
 struct rn_container {
     pid_t init_pid;
     int lifeline;         /* control socket to the init; the init exits when it closes */
-    int lock_fd;          /* flock on state_dir/lock while the container lives */
+    int lock_fd;          /* flock on state_dir itself while the container lives */
     pid_t zygote_pid;     /* helper in the container's cgroup and namespaces that clones steps */
     int sock;             /* request socket to the helper */
     pthread_mutex_t lock; /* one request at a time on sock */
@@ -310,8 +310,9 @@ static void free_strv(char **v) {
 }
 
 /* Containers of a runnel that died (killed, crashed) leave an empty cgroup and their state dir
- * behind (their processes died with the init). A live container holds the flock on its
- * state_dir/lock; an unlocked one older than a minute (not one being created) is removed. */
+ * behind (their processes died with the init). A live container holds a flock on its state dir
+ * (no lock file: one file less to make and remove on a busy disk); an unlocked one older than a
+ * minute (not one being created) is removed. */
 static void sweep_stale(const char *root) {
     DIR *d = opendir(root);
     if (!d)
@@ -325,8 +326,11 @@ static void sweep_stale(const char *root) {
         char *lock = rn_xprintf("%s/lock", dir);
         struct stat st;
         int fd = -1;
+        /* Older runnels lock a `lock` file in the dir (and only know that protocol). */
         if (stat(dir, &st) == 0 && now - st.st_mtime > 60 &&
-            (fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            ((fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0 ||
+             (errno == ENOENT && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)) &&
+            flock(fd, LOCK_EX | LOCK_NB) == 0) {
             char *cg = rn_xprintf("runnel-%s", e->d_name);
             rn_cgroup_remove_stale(cg);
             free(cg);
@@ -442,24 +446,22 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     }
     c->state_dir = tmpl;
     sweep_stale(root);
-    char *lock = rn_xprintf("%s/lock", tmpl);
-    c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    free(lock);
+    c->lock_fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (c->lock_fd >= 0)
         flock(c->lock_fd, LOCK_EX);
+    /* The overlay is mounted on the state dir itself (in the init's private mount namespace),
+     * over its upper and work dirs: one directory less to make and remove on a busy disk. */
     char *upper = rn_xprintf("%s/upper", tmpl), *work = rn_xprintf("%s/work", tmpl),
-         *rootdir = rn_xprintf("%s/root", tmpl);
+         *rootdir = rn_xstrdup(tmpl);
     mkdir(upper, 0755);
     mkdir(work, 0700);
-    mkdir(rootdir, 0755);
     if (userns && o->n_uid_map) { /* container root must own its writable layer */
         for (size_t i = 0; i < o->n_uid_map; i++) {
             if (o->uid_map[i].inside != 0)
                 continue;
             uid_t ou = o->uid_map[i].outside;
             gid_t og = o->n_gid_map ? o->gid_map[0].outside : ou;
-            if (chown(tmpl, ou, og) != 0 || chown(upper, ou, og) != 0 || chown(work, ou, og) != 0 ||
-                chown(rootdir, ou, og) != 0) {
+            if (chown(tmpl, ou, og) != 0 || chown(upper, ou, og) != 0 || chown(work, ou, og) != 0) {
                 *err = rn_xprintf("%s: chown: %s", tmpl, strerror(errno));
                 free(upper);
                 free(work);

@@ -2,9 +2,9 @@
  * only system calls and snprintf on stack buffers, no malloc. */
 #include "sandbox/mount.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -19,7 +19,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define OLDROOT "/.runnel-oldroot" /* the host's root while binds are made, then detached */
+/* The host's root while binds are made, then detached: in the container's /dev tmpfs, mounted
+ * before pivot_root, so no directory is made (and removed) in the writable layer, which lives on
+ * a disk. */
+#define OLDROOT "/dev/.runnel-oldroot"
 
 static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t n, const char *fmt, ...) {
@@ -109,10 +112,8 @@ static int bind_path(const char *src, const char *dst, bool ro, char *err, size_
     return 0;
 }
 
+/* Fills the /dev tmpfs (mounted before pivot_root). */
 static int setup_dev(const rn_mount_plan *p, char *err, size_t n) {
-    if (mkdir_p("/dev", 0755) != 0 ||
-        mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") != 0)
-        return fail(err, n, "mount /dev");
     /* As root, mknod (cheaper than a mount each); in a user namespace mknod is refused, so the
      * host's nodes are bind-mounted instead. */
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -195,11 +196,28 @@ int rn_mount_setup(const rn_mount_plan *p, char *err, size_t n) {
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         return fail(err, n, "make / private");
-    if (mount("overlay", p->root, "overlay", 0, p->overlay_data) != 0)
+    /* volatile (5.10+): the writable layer is thrown away, so overlayfs need not sync it --
+     * without it the overlay's teardown syncs the whole filesystem the layer is on (a shared
+     * disk: every other process's dirty data), which dominated a container's end. */
+    char data[8192];
+    int dl = snprintf(data, sizeof data, "%s,volatile", p->overlay_data);
+    if ((dl >= (int)sizeof data || mount("overlay", p->root, "overlay", 0, data) != 0) &&
+        mount("overlay", p->root, "overlay", 0, p->overlay_data) != 0)
         return fail(err, n, "mount overlay (%s)", p->overlay_data);
-    char old[PATH_MAX];
+    char dev[PATH_MAX], old[PATH_MAX];
+    snprintf(dev, sizeof dev, "%s/dev", p->root);
     snprintf(old, sizeof old, "%s" OLDROOT, p->root);
-    if (mkdir(old, 0700) != 0 && errno != EEXIST)
+    /* A /dev of the image that is not a directory (a symlink could point anywhere) is refused
+     * rather than followed. */
+    struct stat dst;
+    if (lstat(dev, &dst) == 0 && !S_ISDIR(dst.st_mode)) {
+        errno = ENOTDIR;
+        return fail(err, n, "/dev of the root filesystem");
+    }
+    if (mkdir_p(dev, 0755) != 0 ||
+        mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") != 0)
+        return fail(err, n, "mount /dev");
+    if (mkdir(old, 0700) != 0)
         return fail(err, n, "mkdir %s", OLDROOT);
     if (syscall(SYS_pivot_root, p->root, old) != 0)
         return fail(err, n, "pivot_root");
@@ -244,19 +262,48 @@ int rn_mount_setup(const rn_mount_plan *p, char *err, size_t n) {
     return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    (void)st;
-    (void)ftw;
-    if (type == FTW_DP)
-        return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
-    return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+/* Removes name (in dfd) and what is below it, on device dev only. Directories the overlay left
+ * unreadable (work/work, and its incompat/volatile with the volatile option: mode 000, owned by
+ * the container's root, which may be runnel's own unprivileged uid) are made accessible first. */
+static int remove_at(int dfd, const char *name, dev_t dev, int depth) {
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (st.st_dev != dev) { /* another mount: never crossed */
+        errno = EBUSY;
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+    if (depth > 64) {
+        errno = ELOOP;
+        return -1;
+    }
+    if ((st.st_mode & 0700) != 0700)
+        fchmodat(dfd, name, 0700, 0);
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            remove_at(fd, e->d_name, dev, depth + 1) != 0)
+            rc = -1;
+    closedir(d);
+    if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
 }
 
 int rn_remove_tree(const char *path) {
-    /* overlayfs leaves work/work with mode 000: root may remove it anyway; others make it
-     * writable first. */
-    char ww[PATH_MAX];
-    snprintf(ww, sizeof ww, "%s/work/work", path);
-    chmod(ww, 0700);
-    return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    return remove_at(AT_FDCWD, path, st.st_dev, 0);
 }
