@@ -11,7 +11,13 @@
  * (run_reusable.c) and hands it to the coordinator as one more workflow runtime (wfrt) whose
  * jobs are scheduled like every other, named "caller / job"; the leg then waits (LEG_CALLING,
  * holding no --parallel slot) until the coordinator sees the called workflow done, evaluates
- * its on.workflow_call.outputs and finishes the leg. */
+ * its on.workflow_call.outputs and finishes the leg.
+ *
+ * Concurrency groups (`concurrency:` of workflows and jobs, evaluated when they are queued:
+ * a workflow when the run or its caller starts it, a job's legs when the job becomes ready)
+ * hold one running and one pending member each: a newly queued member cancels the pending one
+ * and, with cancel-in-progress, the running one; a pending member starts when the running one
+ * is done. */
 #include "runner/run.h"
 
 #include "actions/policy_job.h"
@@ -44,6 +50,13 @@ typedef struct wfrt wfrt;
 
 typedef enum leg_state { LEG_PENDING, LEG_RUNNING, LEG_CALLING, LEG_DONE } leg_state;
 
+/* A concurrency group: at most one running and one pending member, each a leg or a workflow. */
+typedef struct cgroup {
+    char *name; /* as evaluated; compared case-insensitively */
+    struct leg *run_leg, *pend_leg;
+    wfrt *run_wf, *pend_wf;
+} cgroup;
+
 typedef struct leg {
     jobrt *job;
     size_t index;
@@ -60,6 +73,8 @@ typedef struct leg {
     long ms, t0;
     json_t *outputs;
     wfrt *child; /* the workflow this leg calls (jobs.<id>.uses), once loaded */
+    cgroup *cg;  /* its job's concurrency group while it is a member */
+    bool cip;    /* its cancel-in-progress */
 } leg;
 
 struct jobrt {
@@ -99,6 +114,10 @@ struct wfrt {
     int depth;           /* nesting of calls: 0 for a workflow of the run */
     bool cancelled;      /* its caller was cancelled: cancelled() is true inside */
     bool reported;       /* its caller leg has been finished */
+    cgroup *cg;          /* its concurrency group while it is a member */
+    bool waiting;        /* pending in cg: none of its jobs starts yet */
+    bool never_start;    /* cancelled by concurrency before it started: every job cancelled */
+    bool conc_cancelled; /* cancelled by concurrency while running: unstarted jobs cancelled */
 };
 
 typedef struct sched {
@@ -107,6 +126,8 @@ typedef struct sched {
     wfrt **wfs; /* the run's workflows first, then the called ones as they start */
     size_t n_wfs;
     int running;
+    cgroup **groups;
+    size_t n_groups;
 } sched;
 
 static sched *g_sched; /* for leg threads */
@@ -418,9 +439,208 @@ static void finish_job(sched *sc, wfrt *wr, jobrt *jr);
 static void cancel_wfrt(sched *sc, wfrt *wr);
 static void start_called(sched *sc, wfrt *cw);
 
+/* ---- concurrency groups (all under lock) ---- */
+
+static void cancel_leg(sched *sc, wfrt *wr, jobrt *jr, leg *o);
+
+static cgroup *cg_get(sched *sc, const char *name) {
+    for (size_t i = 0; i < sc->n_groups; i++)
+        if (!strcasecmp(sc->groups[i]->name, name))
+            return sc->groups[i];
+    cgroup *g = rn_xcalloc(1, sizeof *g);
+    g->name = rn_xstrdup(name);
+    sc->groups = rn_xrealloc(sc->groups, (sc->n_groups + 1) * sizeof *sc->groups);
+    sc->groups[sc->n_groups++] = g;
+    return g;
+}
+
+/* Is the running member of g the workflow wr, or one of its callers (legs and workflows)? */
+static bool cg_held_by_ancestor(const cgroup *g, const wfrt *wr) {
+    for (const wfrt *w = wr; w; w = w->caller ? w->caller->job->wr : NULL) {
+        if (g->run_wf == w)
+            return true;
+        if (w->caller && g->run_leg == w->caller)
+            return true;
+    }
+    return false;
+}
+
+static void cg_msg(sched *sc, wfrt *wr, jobrt *jr, leg *lg, const char *fmt, const char *group) {
+    char *what = lg           ? rn_xprintf("%s/%s", wr->display, lg->name)
+                 : jr         ? rn_xprintf("%s/%s", wr->display, jr->name)
+                 : wr->caller ? rn_xprintf("%s/%s", wr->display, wr->caller->name)
+                              : rn_xprintf("%s (%s)", wr->display, wr->w->file);
+    rn_sb sb = RN_SB_INIT;
+    rn_sb_printf(&sb, fmt, group);
+    if (!sc->r->opts->json) {
+        rn_run_msg(sc->r, "[%s] %s", what, rn_sb_str(&sb));
+    } else {
+        rn_run_event(sc->r, json_pack("{s:s,s:s,s:s,s:s}", "event", "concurrency", "name", what,
+                                      "group", group, "text", rn_sb_str(&sb)));
+    }
+    rn_sb_free(&sb);
+    free(what);
+}
+
+#define CG_CANCEL "🚫  Canceling since a higher priority waiting request for '%s' exists"
+
+/* Cancels a workflow that waits in (or holds) a group. */
+static void cg_cancel_wf(sched *sc, wfrt *w, bool started) {
+    cancel_wfrt(sc, w);
+    if (started) {
+        w->conc_cancelled = true;
+    } else {
+        w->never_start = true;
+        w->waiting = false;
+    }
+}
+
+/* Makes the pending member the running one. */
+static void cg_promote(cgroup *g) {
+    if (g->run_leg || g->run_wf)
+        return;
+    if (g->pend_leg) {
+        g->run_leg = g->pend_leg;
+        g->pend_leg = NULL;
+    } else if (g->pend_wf) {
+        g->run_wf = g->pend_wf;
+        g->pend_wf = NULL;
+        g->run_wf->waiting = false;
+    }
+}
+
+static void cg_release_leg(leg *lg) {
+    cgroup *g = lg->cg;
+    if (!g)
+        return;
+    lg->cg = NULL;
+    if (g->pend_leg == lg)
+        g->pend_leg = NULL;
+    if (g->run_leg == lg) {
+        g->run_leg = NULL;
+        cg_promote(g);
+    }
+}
+
+static void cg_release_wf(wfrt *w) {
+    cgroup *g = w->cg;
+    if (!g)
+        return;
+    w->cg = NULL;
+    if (g->pend_wf == w)
+        g->pend_wf = NULL;
+    if (g->run_wf == w) {
+        g->run_wf = NULL;
+        cg_promote(g);
+    }
+}
+
+/* Queues a new member (a leg, or a workflow when lg is NULL) in g: GitHub's rule. */
+static void cg_enter(sched *sc, cgroup *g, wfrt *wr, leg *lg, bool cip) {
+    wfrt *home = lg ? lg->job->wr : wr->caller ? wr->caller->job->wr : NULL;
+    if ((home && cg_held_by_ancestor(g, home)) || (!lg && wr->caller && g->run_leg == wr->caller)) {
+        char *fmt = rn_xprintf("🚫  Canceling since a deadlock for concurrency group '%%s' was "
+                               "detected between 'top level workflow' and '%s'",
+                               lg ? lg->job->wj->id.s : wr->caller->job->wj->id.s);
+        cg_msg(sc, wr, NULL, lg, fmt, g->name);
+        free(fmt);
+        if (lg)
+            cancel_leg(sc, lg->job->wr, lg->job, lg);
+        else
+            cg_cancel_wf(sc, wr, false);
+        return;
+    }
+    if (lg)
+        lg->cg = g;
+    else
+        wr->cg = g;
+    if (!g->run_leg && !g->run_wf) {
+        if (lg)
+            g->run_leg = lg;
+        else
+            g->run_wf = wr;
+        return;
+    }
+    if (g->pend_leg) {
+        leg *old = g->pend_leg;
+        cg_msg(sc, old->job->wr, NULL, old, CG_CANCEL, g->name);
+        cg_release_leg(old);
+        cancel_leg(sc, old->job->wr, old->job, old);
+    } else if (g->pend_wf) {
+        wfrt *old = g->pend_wf;
+        cg_msg(sc, old, NULL, NULL, CG_CANCEL, g->name);
+        cg_release_wf(old);
+        cg_cancel_wf(sc, old, false);
+    }
+    if (lg) {
+        g->pend_leg = lg;
+    } else {
+        g->pend_wf = wr;
+        wr->waiting = true;
+    }
+    cg_msg(sc, wr, NULL, lg, "⏳  Waiting for concurrency group '%s'", g->name);
+    if (!cip)
+        return;
+    if (g->run_leg) {
+        leg *old = g->run_leg;
+        cg_msg(sc, old->job->wr, NULL, old, CG_CANCEL, g->name);
+        cancel_leg(sc, old->job->wr, old->job, old);
+    } else if (g->run_wf) {
+        cg_msg(sc, g->run_wf, NULL, NULL, CG_CANCEL, g->name);
+        cg_cancel_wf(sc, g->run_wf, true);
+    }
+}
+
+/* Evaluates a concurrency: in ej. Returns the group (NULL: none) and sets *cip; on an error
+ * returns NULL with *err set. */
+static char *cg_eval(rn_job *ej, const rn_wf_concurrency *c, bool *cip, char **err) {
+    *cip = false;
+    if (!c->group.s)
+        return NULL;
+    char *group = rn_job_eval_str(ej, c->group.s, err);
+    if (!group)
+        return NULL;
+    if (!*group) {
+        free(group);
+        return NULL;
+    }
+    if (c->cancel_in_progress) {
+        json_t *v = rn_job_eval_node(ej, c->cancel_in_progress, err);
+        if (!v) {
+            free(group);
+            return NULL;
+        }
+        *cip = rn_value_truthy(v);
+        json_decref(v);
+    }
+    return group;
+}
+
+/* A workflow of the run, or a called one, is queued: its workflow-level concurrency. */
+static void cg_enter_wf(sched *sc, wfrt *wr) {
+    const rn_wf_concurrency *c = &wr->w->wf->concurrency;
+    if (!c->group.s)
+        return;
+    rn_job ej;
+    eval_job_init(&ej, sc->r, wr, NULL, NULL);
+    char *err = NULL;
+    bool cip;
+    char *group = cg_eval(&ej, c, &cip, &err);
+    rn_job_free(&ej);
+    if (err) {
+        rn_run_warn(sc->r, "%s:%d:%d: concurrency: %s; the workflow runs outside any group",
+                    wr->w->file, c->line, c->col, err);
+        free(err);
+    }
+    if (group)
+        cg_enter(sc, cg_get(sc, group), wr, NULL, cip);
+    free(group);
+}
+
 /* Cancels one leg (fail-fast, Ctrl-C). Under lock. */
 static void cancel_leg(sched *sc, wfrt *wr, jobrt *jr, leg *o) {
     if (o->state == LEG_PENDING) {
+        cg_release_leg(o);
         o->state = LEG_DONE;
         o->status = RN_STEP_STATUS_CANCELLED;
         jr->n_done++;
@@ -439,6 +659,7 @@ static void cancel_leg(sched *sc, wfrt *wr, jobrt *jr, leg *o) {
  * job when it was the last. `slot`: it still holds a --parallel slot. Under lock. */
 static void leg_finished(sched *sc, leg *lg, bool slot) {
     jobrt *jr = lg->job;
+    cg_release_leg(lg);
     lg->state = LEG_DONE;
     jr->n_running--;
     jr->n_done++;
@@ -706,6 +927,44 @@ static char *leg_name(rn_job *ej, const rn_wf_job *wj, const rn_matrix_leg *leg)
     return leg ? rn_matrix_job_name(name, leg) : rn_xstrdup(name);
 }
 
+/* The job-level concurrency of each leg of a job that became ready (an error fails the leg). */
+static void enter_job_groups(sched *sc, wfrt *wr, jobrt *jr) {
+    const rn_wf_job *wj = jr->wj;
+    for (size_t i = 0; i < jr->n_legs; i++) {
+        leg *lg = &jr->legs[i];
+        if (lg->state != LEG_PENDING)
+            continue;
+        rn_job lj;
+        eval_job_init(&lj, sc->r, wr, jr->needs, lg->matrix);
+        json_object_set_new(
+            lj.contexts, "strategy",
+            json_pack("{s:b,s:I,s:I,s:I}", "fail-fast", jr->fail_fast, "job-index",
+                      (json_int_t)lg->index, "job-total", (json_int_t)jr->n_legs, "max-parallel",
+                      (json_int_t)(jr->max_parallel ? (size_t)jr->max_parallel : jr->n_legs)));
+        char *err = NULL;
+        bool cip;
+        char *group = cg_eval(&lj, &wj->concurrency, &cip, &err);
+        rn_job_free(&lj);
+        if (err) {
+            rn_leg_out lo;
+            rn_leg_out_init(&lo, sc->r, wr->display, jr->key, lg->name, NULL);
+            rn_leg_printf(&lo, "error: %s:%d:%d: concurrency: %s", wr->w->file,
+                          wj->concurrency.line, wj->concurrency.col, err);
+            rn_leg_out_free(&lo);
+            free(err);
+            lg->state = LEG_DONE;
+            lg->status = RN_STEP_STATUS_FAILURE;
+            jr->n_done++;
+            if (jr->n_done == jr->n_legs && !jr->finished)
+                finish_job(sc, wr, jr);
+            continue;
+        }
+        if (group)
+            cg_enter(sc, cg_get(sc, group), wr, lg, cip);
+        free(group);
+    }
+}
+
 /* A ready job: evaluates if:, the strategy and the matrix, and creates its legs. Under lock. */
 static void start_job(sched *sc, wfrt *wr, size_t idx) {
     rn_run *r = sc->r;
@@ -725,6 +984,11 @@ static void start_job(sched *sc, wfrt *wr, size_t idx) {
     if (cond < 0) {
         job_error(jr, "%s:%d:%d: if: %s", jr->w->file, wj->if_raw.line, wj->if_raw.col, err);
         jr->result = RN_JOB_FAILURE;
+        goto finished;
+    }
+    if (cond == 0 && wr->conc_cancelled) {
+        jr->result = RN_JOB_CANCELLED;
+        jr->note = "its workflow was cancelled (concurrency)";
         goto finished;
     }
     if (cond == 0) {
@@ -824,6 +1088,8 @@ static void start_job(sched *sc, wfrt *wr, size_t idx) {
     jr->needs = needs;
     rn_job_free(&ej);
     free(err);
+    if (wj->concurrency.group.s)
+        enter_job_groups(sc, wr, jr);
     return;
 finished:
     rn_matrix_free(&m);
@@ -852,7 +1118,7 @@ static void launch(sched *sc) {
                 if (jr->max_parallel && (int)jr->n_running >= jr->max_parallel)
                     break;
                 leg *lg = &jr->legs[i];
-                if (lg->state != LEG_PENDING)
+                if (lg->state != LEG_PENDING || (lg->cg && lg->cg->run_leg != lg))
                     continue;
                 lg->state = LEG_RUNNING;
                 lg->status = RN_STEP_STATUS_SUCCESS;
@@ -872,6 +1138,11 @@ static void launch(sched *sc) {
 /* Cancels every leg of a workflow (and of the workflows they call). Under lock. */
 static void cancel_wfrt(sched *sc, wfrt *wr) {
     wr->cancelled = true;
+    if (wr->waiting) { /* never started: leaves its group, its jobs end cancelled */
+        cg_release_wf(wr);
+        wr->waiting = false;
+        wr->never_start = true;
+    }
     for (size_t k = 0; k < wr->w->wf->n_jobs; k++) {
         jobrt *jr = &wr->jobs[k];
         for (size_t i = 0; i < jr->n_legs; i++)
@@ -1037,6 +1308,7 @@ static void add_wfrt(sched *sc, wfrt *wr) {
 
 static void start_called(sched *sc, wfrt *cw) {
     add_wfrt(sc, cw);
+    cg_enter_wf(sc, cw);
 }
 
 static void free_wfrt(wfrt *wr) {
@@ -1087,6 +1359,10 @@ int rn_run_execute(rn_run *r) {
         wr->secrets = json_incref(r->opts->secrets);
         add_wfrt(&sc, wr);
     }
+    pthread_mutex_lock(&r->lock);
+    for (size_t w = 0; w < sc.n_wfs; w++)
+        cg_enter_wf(&sc, sc.wfs[w]); /* queued in file order */
+    pthread_mutex_unlock(&r->lock);
 
     size_t *ready = NULL, *skipped = NULL;
     size_t cap = 0;
@@ -1102,6 +1378,10 @@ int rn_run_execute(rn_run *r) {
         for (size_t w = 0; w < sc.n_wfs; w++) {
             wfrt *wr = sc.wfs[w];
             size_t nj = wr->w->wf->n_jobs;
+            if (wr->waiting) {
+                all_done = false;
+                continue;
+            }
             if (nj + 1 > cap) {
                 cap = nj + 1;
                 ready = rn_xrealloc(ready, cap * sizeof *ready);
@@ -1122,6 +1402,16 @@ int rn_run_execute(rn_run *r) {
             }
             for (size_t i = 0; i < n; i++) {
                 progress = true;
+                if (wr->never_start) {
+                    jobrt *jr = &wr->jobs[ready[i]];
+                    jr->finished = true;
+                    jr->result = RN_JOB_CANCELLED;
+                    jr->note = "its workflow was cancelled (concurrency)";
+                    if (!jr->outputs)
+                        jr->outputs = json_object();
+                    rn_sched_finish(wr->s, ready[i], RN_JOB_CANCELLED);
+                    continue;
+                }
                 if (!wr->w->selected[ready[i]]) {
                     jobrt *jr = &wr->jobs[ready[i]];
                     jr->finished = true;
@@ -1134,7 +1424,11 @@ int rn_run_execute(rn_run *r) {
             }
             if (!rn_sched_done(wr->s))
                 all_done = false;
-            else if (wr->caller && !wr->reported) {
+            else if (wr->cg) {
+                cg_release_wf(wr); /* a pending member may start now */
+                progress = true;
+            }
+            if (rn_sched_done(wr->s) && wr->caller && !wr->reported) {
                 finish_call(&sc, wr);
                 progress = true;
             }
@@ -1179,6 +1473,11 @@ int rn_run_execute(rn_run *r) {
     for (size_t w = 0; w < sc.n_wfs; w++)
         free_wfrt(sc.wfs[w]);
     free(sc.wfs);
+    for (size_t i = 0; i < sc.n_groups; i++) {
+        free(sc.groups[i]->name);
+        free(sc.groups[i]);
+    }
+    free(sc.groups);
     free(ready);
     free(skipped);
     pthread_cond_destroy(&sc.cond);
