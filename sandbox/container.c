@@ -87,7 +87,7 @@ enum { MSG_EXEC = 2, MSG_CWD, MSG_SETUP, MSG_PRIV };
 
 typedef struct init_args {
     rn_mount_plan plan;
-    int go_r, report_w, life_r;
+    int go_r, report_w, report_r, life_r;
     unsigned long flags; /* namespaces of the init */
     int sock;            /* helper end of the request socket */
     bool userns, own_net;
@@ -529,6 +529,7 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     }
     a.go_r = go[0];
     a.report_w = rep[1];
+    a.report_r = rep[0];
     a.life_r = life[0];
     a.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (o->net_from) {
@@ -562,9 +563,10 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     c->sock = zs[0];
     zs[0] = -1;
     close(go[0]);
+    close(rep[0]); /* the init reports to the helper */
     close(rep[1]);
     close(life[0]);
-    go[0] = rep[1] = life[0] = -1;
+    go[0] = rep[0] = rep[1] = life[0] = -1;
     c->lifeline = life[1];
     life[1] = -1;
     /* Without a user namespace there are no id maps to write first: the init may start now. */
@@ -572,14 +574,18 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         *err = rn_xprintf("container init: %s", strerror(errno));
         goto fail;
     }
-    int zinfo[2]; /* init pid (or -1), errno */
-    if (read_full(c->sock, zinfo, sizeof zinfo) != 0 || zinfo[0] <= 0) {
-        *err = rn_xprintf("container: cannot start the init process: %s",
-                          strerror(zinfo[0] <= 0 ? zinfo[1] : EPIPE));
-        goto fail;
-    }
-    pid_t pid = c->init_pid = zinfo[0];
+    /* One answer from the helper once the init built the filesystem and the helper entered the
+     * namespaces: {init pid, 0}; {-1, errno} when the init could not be cloned; {pid, errno}
+     * when entering or hardening failed; {pid, -1, length, text} when the setup failed. With a
+     * user namespace the helper first sends {pid, errno} so that the id maps can be written. */
+    int zinfo[2] = {-1, EPIPE};
     if (userns) {
+        if (read_full(c->sock, zinfo, sizeof zinfo) != 0 || zinfo[0] <= 0) {
+            *err = rn_xprintf("container: cannot start the init process: %s",
+                              strerror(zinfo[0] <= 0 ? zinfo[1] : EPIPE));
+            goto fail;
+        }
+        pid_t pid = c->init_pid = zinfo[0];
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
         int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -594,32 +600,38 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
             *err = rn_xprintf("user namespace id map: %s", strerror(errno));
             goto fail;
         }
+        if (write(go[1], "g", 1) != 1) {
+            *err = rn_xprintf("container init: %s", strerror(errno));
+            goto fail;
+        }
     }
-    if (userns && write(go[1], "g", 1) != 1) {
-        *err = rn_xprintf("container init: %s", strerror(errno));
+    zinfo[0] = -1;
+    zinfo[1] = EPIPE;
+    if (read_full(c->sock, zinfo, sizeof zinfo) != 0)
+        zinfo[0] = -1, zinfo[1] = EPIPE;
+    if (zinfo[0] > 0)
+        c->init_pid = zinfo[0];
+    if (zinfo[0] <= 0 && c->init_pid <= 0) {
+        *err = rn_xprintf("container: cannot start the init process: %s", strerror(zinfo[1]));
         goto fail;
     }
-    char buf[1100];
-    ssize_t n;
-    size_t got = 0;
-    while ((n = read(rep[0], buf + got, sizeof buf - 1 - got)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            got += (size_t)n;
-    buf[got] = 0;
-    if (got != 1 || buf[0] != 0) {
-        *err = got ? rn_xprintf("container setup: %s", buf)
-                   : rn_xstrdup("container setup: the init process died");
+    if (zinfo[0] <= 0 || zinfo[1] == -1) {
+        uint32_t len = 0;
+        char buf[1100] = "";
+        if (zinfo[0] > 0 && read_full(c->sock, &len, sizeof len) == 0 && len < sizeof buf &&
+            read_full(c->sock, buf, len) == 0)
+            buf[len] = 0;
+        else
+            buf[0] = 0;
+        *err = buf[0] ? rn_xprintf("container setup: %s", buf)
+                      : rn_xstrdup("container setup: the init process died");
         goto fail;
     }
-    /* The init is ready: the helper enters its namespaces and starts serving. */
-    int zerr = 0;
-    if (send(c->sock, "r", 1, MSG_NOSIGNAL) != 1 || read_full(c->sock, &zerr, sizeof zerr) != 0 ||
-        zerr != 0) {
-        *err = rn_xprintf("container: entering the namespaces: %s", strerror(zerr ? zerr : EPIPE));
+    if (zinfo[1] != 0) {
+        *err = rn_xprintf("container: entering the namespaces: %s", strerror(zinfo[1]));
         goto fail;
     }
     close(go[1]);
-    close(rep[0]);
     free(upper);
     free(work);
     free(rootdir);
@@ -967,8 +979,8 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
         write_full(a->sock, info, sizeof info);
         _exit(1);
     }
-    int keep[] = {a->go_r, a->report_w, a->life_r, a->sock, a->net_fd};
-    close_all_but(keep, a->net_fd >= 0 ? 5 : 4);
+    int keep[] = {a->go_r, a->report_w, a->report_r, a->life_r, a->sock, a->net_fd};
+    close_all_but(keep, a->net_fd >= 0 ? 6 : 5);
     prctl(PR_SET_NAME, "runnel-ctr", 0, 0, 0);
     /* Default dispositions and an empty mask, once: every step inherits them (an ignored
      * SIGPIPE of runnel would otherwise survive exec). The helper writes with MSG_NOSIGNAL. */
@@ -1006,14 +1018,35 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     close(a->go_r);
     close(a->report_w);
     close(a->life_r);
-    if (write_full(a->sock, info, sizeof info) != 0 || init < 0)
+    /* The pid now only when the parent has id maps to write; else all in one answer. */
+    if ((a->userns || init < 0) && write_full(a->sock, info, sizeof info) != 0)
         _exit(1);
-    char go;
-    if (read_full(a->sock, &go, 1) != 0) /* the parent gave up */
+    if (init < 0)
         _exit(1);
+    /* The init's report: one NUL byte once the filesystem is built, else the error (then EOF). */
+    char rbuf[1100];
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(a->report_r, rbuf + got, sizeof rbuf - 1 - got)) > 0 ||
+           (n < 0 && errno == EINTR)) {
+        if (n > 0)
+            got += (size_t)n;
+        if (got == 1 && rbuf[0] == 0)
+            break;
+    }
+    close(a->report_r);
+    if (got != 1 || rbuf[0] != 0) {
+        uint32_t len = (uint32_t)got;
+        int fail_info[2] = {init, -1};
+        if (write_full(a->sock, fail_info, sizeof fail_info) == 0 &&
+            write_full(a->sock, &len, sizeof len) == 0)
+            write_full(a->sock, rbuf, got);
+        _exit(1);
+    }
     const char *ns[] = {
         a->userns ? "user" : NULL, "mnt", "pid", a->own_net ? "net" : NULL, "ipc", "uts", "cgroup"};
-    /* Open them all first: once in the mount namespace, /proc is the container's. */
+    /* Opened once the init is ready (it enters its cgroup namespace during the setup), all
+     * before the first setns: once in the mount namespace, /proc is the container's. */
     int nfd[MAX_NS], e = 0;
     for (int i = 0; i < MAX_NS; i++) {
         nfd[i] = -1;
@@ -1036,7 +1069,8 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     if (!e && c->harden &&
         (drop_bounding(c) != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
         e = errno;
-    if (write_full(a->sock, &e, sizeof e) != 0 || e)
+    info[1] = e;
+    if (write_full(a->sock, info, sizeof info) != 0 || e)
         _exit(1);
     for (;;) {
         req_hdr h;

@@ -50,6 +50,20 @@ processes)
     1 runnel-init
     2 sh
     3 ps" "$(run -- sh -c 'ps -o pid,comm > /tmp/p; cat /tmp/p')"
+    # Its own cgroup namespace, with a cgroup (--pids) and without: every hierarchy's path is
+    # its root, and the namespace is not the host's.
+    host_cgns=$(readlink /proc/self/ns/cgroup)
+    for limit in "" "--pids 64"; do
+        # shellcheck disable=SC2086
+        expect "cgroup paths ($limit)" "" "$(run $limit -- grep -v ':/$' /proc/self/cgroup)"
+        # shellcheck disable=SC2086
+        ns=$(run $limit -- ls -l /proc/self/ns/cgroup)
+        case "$ns" in
+        *"$host_cgns"*) fail "cgroup namespace ($limit): the host's ($ns)" ;;
+        *"-> cgroup:["*) ;;
+        *) fail "cgroup namespace ($limit): unexpected [$ns]" ;;
+        esac
+    done
     ;;
 host-files)
     echo original >"$T/hostfile"
