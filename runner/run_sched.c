@@ -712,7 +712,6 @@ static bool call_leg(sched *sc, leg *lg) {
     char *err = NULL, *uses = NULL;
     json_t *inputs = NULL;
     bool started = false;
-    lg->status = RN_STEP_STATUS_FAILURE;
     if (has_expr(wj->uses.s)) {
         uses = rn_job_eval_str(&ej, wj->uses.s, &err);
         if (!uses) {
@@ -774,8 +773,12 @@ static bool call_leg(sched *sc, leg *lg) {
     pthread_mutex_unlock(&r->lock);
 out:
     if (!started) {
-        if (r->interrupted)
+        pthread_mutex_lock(&r->lock); /* cancelled meanwhile (fail-fast, Ctrl-C), else failed */
+        if (lg->status != RN_STEP_STATUS_CANCELLED && !r->interrupted)
+            lg->status = RN_STEP_STATUS_FAILURE;
+        else
             lg->status = RN_STEP_STATUS_CANCELLED;
+        pthread_mutex_unlock(&r->lock);
         rn_run_wf_free(cw->w);
         json_decref(cw->secrets);
         free(cw->root);
