@@ -41,29 +41,6 @@ static void hex(const unsigned char *d, size_t n, char *out) {
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-/* XXH3-128 of a whole file, as 32 hex digits: each stored file's checksum in the manifest.
- * Fast enough (memory speed) to check every file before a restore writes anything. */
-static int xxh_fd(int fd, char out[33]) {
-    XXH3_state_t *st = XXH3_createState();
-    if (!st || XXH3_128bits_reset(st) == XXH_ERROR) {
-        XXH3_freeState(st);
-        return -1;
-    }
-    static _Thread_local unsigned char buf[1 << 20];
-    off_t off = 0;
-    ssize_t r;
-    while ((r = pread(fd, buf, sizeof buf, off)) > 0) {
-        XXH3_128bits_update(st, buf, (size_t)r);
-        off += r;
-    }
-    XXH128_hash_t h = XXH3_128bits_digest(st);
-    XXH3_freeState(st);
-    if (r < 0)
-        return -1;
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
-    return 0;
-}
-
 void rn_cache_entry_clear(rn_cache_entry *e) {
     free(e->id);
     free(e->scope);
@@ -364,8 +341,9 @@ int rn_cache_lookup(rn_cache_store *s, const char *const *scopes, size_t nscopes
     return found >= 0;
 }
 
-/* ---- saving ---- */
+/* ---- copying with checksums ---- */
 
+/* An archive being written: its bytes go to fd and into a sha256. */
 typedef struct hashed_out {
     int fd;
     EVP_MD_CTX *md;
@@ -392,15 +370,130 @@ static la_ssize_t hashed_write(struct archive *a, void *ud, const void *buf, siz
     return (la_ssize_t)n;
 }
 
+/* Worker threads for saves and restores: copies of many small files are bound by per-file
+ * system calls (inode creation, page-cache allocation), which run in parallel. At least two,
+ * twice the CPUs, at most 16; $RUNNEL_CACHE_THREADS overrides. */
+static int worker_count(size_t nfiles) {
+    if (nfiles < 64)
+        return 1;
+    const char *e = getenv("RUNNEL_CACHE_THREADS");
+    long n = e && *e ? strtol(e, NULL, 10) : 0;
+    if (n <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? 2 * c : 4;
+        n = n < 2 ? 2 : n;
+    }
+    return n > 16 ? 16 : (int)n;
+}
+
+/* Runs fn(arg) on n threads (this one included) and waits for all. */
+static void run_workers(void *(*fn)(void *), void *arg, int n) {
+    pthread_t th[16];
+    int started = 0;
+    for (int t = 1; t < n && t < 16; t++)
+        if (pthread_create(&th[started], NULL, fn, arg) == 0)
+            started++;
+    fn(arg);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+}
+
+/* Per-thread copy state: a buffer (one read pass: read, hash, write) and an XXH3 state. */
+#define COPY_BUF (256 * 1024)
+typedef struct copier {
+    unsigned char *buf; /* COPY_BUF + 1 bytes */
+    XXH3_state_t *xxh;
+} copier;
+
+static void copier_init(copier *c) {
+    c->buf = rn_xmalloc(COPY_BUF + 1);
+    c->xxh = XXH3_createState();
+}
+
+static void copier_free(copier *c) {
+    free(c->buf);
+    XXH3_freeState(c->xxh);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Copies size bytes from in to out and puts the XXH3-128 of them (32 hex digits) in sum. With
+ * exact, in must end there. Returns 0; 1 when in is shorter (or, with exact, longer) or cannot
+ * be read; -1 when out cannot be written (errno). Reads of regular files are short only at EOF. */
+static int copy_hash(copier *c, int in, int out, long long size, bool exact, char sum[33]) {
+    XXH3_128bits_reset(c->xxh);
+    long long left = size;
+    bool at_eof = false;
+    while (left > 0 || (exact && !at_eof)) {
+        /* ask for one byte more than expected: a longer file shows at once */
+        size_t want = left >= COPY_BUF ? COPY_BUF : (size_t)left + (exact ? 1 : 0);
+        ssize_t r = read(in, c->buf, want);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || (r == 0 && left > 0) || r > left)
+            return 1;
+        if (r == 0 || (size_t)r < want)
+            at_eof = true;
+        if (r == 0)
+            break;
+        XXH3_128bits_update(c->xxh, c->buf, (size_t)r);
+        if (write_all(out, c->buf, (size_t)r))
+            return -1;
+        left -= r;
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(c->xxh);
+    snprintf(sum, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+    return 0;
+}
+
+/* Name of stored file n under tree/. */
+static void blob_name(long long n, char out[32]) {
+    snprintf(out, 32, "%lld", n);
+}
+
+/* ---- saving ---- */
+
+/* One manifest entry being saved. Files get mode, size, mtime and sum from their worker. */
+typedef struct sitem {
+    char type; /* 'f', 'd', 'l'; 0: skipped (vanished or changed type while saved) */
+    mode_t mode;
+    long long size, mtime, blob;
+    char *rel, *link;
+    char sum[33];
+} sitem;
+
+/* Files of one source folder, copied by one worker with one folder fd. */
+typedef struct sbatch {
+    char *dir;
+    size_t first, n; /* in saver.files */
+} sbatch;
+
 typedef struct saver {
-    int tree_fd; /* tmp entry's tree/ */
-    json_t *manifest;
-    long long unpacked, nblobs;
+    sitem *items;
+    size_t n, cap;
+    size_t *files; /* item index of blob k */
+    size_t nfiles, fcap;
+    sbatch *batches;
+    size_t nb, bcap;
     const char *workspace;
-    char **err;
+    int tree_fd;
+    size_t next; /* next batch (atomic) */
+    int rc;      /* first error (atomic) */
+    char *err;
+    pthread_mutex_t lock;
 } saver;
 
-static int copy_fd(int in, int out, long long size);
 static json_t *load_manifest(int dfd, json_t *meta);
 
 /* The item's name relative to the workspace, as the toolkit gives tar (may start with ../). */
@@ -432,79 +525,55 @@ static char *relative_to(const char *base, const char *path) {
     return rn_sb_take(&sb);
 }
 
-static int save_item(saver *sv, const char *abs, const char *rel) {
-    struct stat st;
-    if (lstat(abs, &st) != 0)
-        return 0; /* vanished: tar would warn; skip */
-    char type;
-    char link[PATH_MAX];
-    link[0] = 0;
-    char sum[33] = ""; /* files: XXH3-128 of the stored copy */
-    long long size = 0;
-    if (S_ISREG(st.st_mode)) {
-        type = 'f';
-    } else if (S_ISDIR(st.st_mode)) {
-        type = 'd';
-    } else if (S_ISLNK(st.st_mode)) {
-        type = 'l';
-        ssize_t l = readlink(abs, link, sizeof link - 1);
-        link[l < 0 ? 0 : l] = 0;
-    } else {
-        return 0; /* sockets, fifos, devices: not cached */
+static sitem *add_item(saver *sv, char type, char *rel, const struct stat *st) {
+    if (sv->n == sv->cap)
+        sv->items =
+            rn_xrealloc(sv->items, (sv->cap = sv->cap ? sv->cap * 2 : 256) * sizeof *sv->items);
+    sitem *it = &sv->items[sv->n++];
+    memset(it, 0, sizeof *it);
+    it->type = type;
+    it->rel = rel;
+    it->blob = -1;
+    if (st) {
+        it->mode = st->st_mode & 07777;
+        it->mtime = (long long)st->st_mtim.tv_sec;
     }
-    if (type == 'f') {
-        int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-            return 0;
-        fstat(fd, &st);
-        size = st.st_size;
-        char name[32];
-        snprintf(name, sizeof name, "%lld", sv->nblobs);
-        int bfd = openat(sv->tree_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-        errno = 0;
-        int rc = bfd < 0 ? -1 : copy_fd(fd, bfd, size);
-        if (rc)
-            *sv->err = rn_xprintf("cache: cannot copy %s: %s", rel,
-                                  errno ? strerror(errno) : "it changed while it was saved");
-        close(fd);
-        if (bfd >= 0)
-            close(bfd);
-        if (rc)
-            return -1;
-        int hfd = openat(sv->tree_fd, name, O_RDONLY | O_CLOEXEC);
-        rc = hfd < 0 ? -1 : xxh_fd(hfd, sum);
-        if (hfd >= 0)
-            close(hfd);
-        if (rc) {
-            *sv->err = rn_xprintf("cache: cannot read back the copy of %s", rel);
-            return -1;
-        }
-        sv->nblobs++;
-        sv->unpacked += size;
+    return it;
+}
+
+/* A file to copy: its blob number follows the manifest order. */
+static void add_file(saver *sv, char *rel, const char *dir, sbatch **cur) {
+    sitem *it = add_item(sv, 'f', rel, NULL);
+    it->blob = (long long)sv->nfiles;
+    if (sv->nfiles == sv->fcap)
+        sv->files =
+            rn_xrealloc(sv->files, (sv->fcap = sv->fcap ? sv->fcap * 2 : 256) * sizeof *sv->files);
+    sv->files[sv->nfiles++] = sv->n - 1;
+    if (!*cur || (*cur)->n >= 32 || (*cur)->first + (*cur)->n != sv->nfiles - 1) {
+        if (sv->nb == sv->bcap)
+            sv->batches = rn_xrealloc(sv->batches, (sv->bcap = sv->bcap ? sv->bcap * 2 : 64) *
+                                                       sizeof *sv->batches);
+        *cur = &sv->batches[sv->nb++];
+        (*cur)->dir = rn_xstrdup(dir);
+        (*cur)->first = sv->nfiles - 1;
+        (*cur)->n = 0;
     }
-    char tstr[2] = {type, 0};
-    json_t *m = json_pack("[s,i,I,I,s,s,s]", tstr, (int)(st.st_mode & 07777), (json_int_t)size,
-                          (json_int_t)st.st_mtim.tv_sec, rel, link, sum);
-    json_array_append_new(sv->manifest, m);
-    return 0;
+    (*cur)->n++;
 }
 
 static int cmp_cstr(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int save_tree(saver *sv, const char *abs) {
-    char *rel = relative_to(sv->workspace, abs);
-    int rc = save_item(sv, abs, rel);
-    free(rel);
-    if (rc)
-        return rc;
-    struct stat st;
-    if (lstat(abs, &st) != 0 || !S_ISDIR(st.st_mode))
-        return 0;
+static void walk(saver *sv, const char *abs, char *rel);
+
+/* A folder's entries, names in byte order (tar's order is the file system's; any fixed order
+ * restores the same tree). Regular files are queued for the workers without a stat: they
+ * fstat what they open. */
+static void walk_dir(saver *sv, const char *abs, const char *rel) {
     DIR *d = opendir(abs);
     if (!d)
-        return 0;
+        return;
     char **names = NULL;
     size_t n = 0, cap = 0;
     for (struct dirent *e; (e = readdir(d));) {
@@ -512,21 +581,175 @@ static int save_tree(saver *sv, const char *abs) {
             continue;
         if (n == cap)
             names = rn_xrealloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
-        names[n++] = rn_xstrdup(e->d_name);
+        /* the d_type travels in front of the name */
+        size_t l = strlen(e->d_name);
+        names[n] = rn_xmalloc(l + 2);
+        names[n][0] = (char)e->d_type;
+        memcpy(names[n] + 1, e->d_name, l + 1);
+        n++;
     }
     closedir(d);
+    /* sort by name (after the type byte) */
+    for (size_t i = 0; i < n; i++)
+        names[i]++;
     if (n)
         qsort(names, n, sizeof *names, cmp_cstr);
+    sbatch *cur = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (rc == 0) {
-            char *child = rn_xprintf("%s/%s", abs, names[i]);
-            rc = save_tree(sv, child);
-            free(child);
+        char *name = names[i];
+        unsigned char dt = (unsigned char)name[-1];
+        char *crel = strcmp(rel, ".") ? rn_xprintf("%s/%s", rel, name) : rn_xstrdup(name);
+        if (dt == DT_REG) {
+            add_file(sv, crel, abs, &cur);
+        } else {
+            char *cabs = rn_xprintf("%s/%s", abs, name);
+            walk(sv, cabs, crel);
+            free(cabs);
+            cur = NULL;
         }
-        free(names[i]);
+        free(name - 1);
     }
     free(names);
-    return rc;
+}
+
+/* Adds abs (named rel in the manifest; rel is taken) and, for a folder, everything below it. */
+static void walk(saver *sv, const char *abs, char *rel) {
+    struct stat st;
+    if (lstat(abs, &st) != 0) {
+        free(rel); /* vanished: tar would warn; skip */
+        return;
+    }
+    if (S_ISREG(st.st_mode)) {
+        const char *slash = strrchr(abs, '/');
+        char *dir = slash == abs ? rn_xstrdup("/")
+                    : slash      ? rn_xstrndup(abs, (size_t)(slash - abs))
+                                 : rn_xstrdup(".");
+        sbatch *cur = NULL;
+        add_file(sv, rel, dir, &cur);
+        free(dir);
+    } else if (S_ISDIR(st.st_mode)) {
+        add_item(sv, 'd', rel, &st);
+        walk_dir(sv, abs, rel);
+    } else if (S_ISLNK(st.st_mode)) {
+        char link[PATH_MAX];
+        ssize_t l = readlink(abs, link, sizeof link - 1);
+        link[l < 0 ? 0 : l] = 0;
+        add_item(sv, 'l', rel, &st)->link = rn_xstrdup(link);
+    } else {
+        free(rel); /* sockets, fifos, devices: not cached */
+    }
+}
+
+static void save_fail(saver *sv, char *msg) {
+    pthread_mutex_lock(&sv->lock);
+    if (!sv->rc) {
+        sv->err = msg;
+        msg = NULL;
+        __atomic_store_n(&sv->rc, -1, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&sv->lock);
+    free(msg);
+}
+
+static void save_file(saver *sv, copier *c, int dfd, sitem *it) {
+    const char *slash = strrchr(it->rel, '/');
+    const char *name = slash ? slash + 1 : it->rel;
+    int in = dfd < 0 ? -1 : openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (in < 0 || fstat(in, &st) || !S_ISREG(st.st_mode)) {
+        it->type = 0; /* vanished or no longer a file: skipped, as before the walk saw it */
+        if (in >= 0)
+            close(in);
+        return;
+    }
+    it->mode = st.st_mode & 07777;
+    it->size = st.st_size;
+    it->mtime = (long long)st.st_mtim.tv_sec;
+    char bname[32];
+    blob_name(it->blob, bname);
+    int out = openat(sv->tree_fd, bname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    int rc = out < 0 ? -1 : copy_hash(c, in, out, it->size, false, it->sum);
+    if (rc)
+        save_fail(sv, rn_xprintf("cache: cannot copy %s: %s", it->rel,
+                                 rc > 0 ? "it changed while it was saved" : strerror(errno)));
+    if (out >= 0)
+        close(out);
+    close(in);
+}
+
+static void *save_worker(void *arg) {
+    saver *sv = arg;
+    copier c;
+    copier_init(&c);
+    for (;;) {
+        size_t b = __atomic_fetch_add(&sv->next, 1, __ATOMIC_RELAXED);
+        if (b >= sv->nb || __atomic_load_n(&sv->rc, __ATOMIC_RELAXED))
+            break;
+        sbatch *ba = &sv->batches[b];
+        int dfd = open(ba->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        for (size_t k = 0; k < ba->n && !__atomic_load_n(&sv->rc, __ATOMIC_RELAXED); k++)
+            save_file(sv, &c, dfd, &sv->items[sv->files[ba->first + k]]);
+        if (dfd >= 0)
+            close(dfd);
+    }
+    copier_free(&c);
+    return NULL;
+}
+
+static void saver_free(saver *sv) {
+    for (size_t i = 0; i < sv->n; i++) {
+        free(sv->items[i].rel);
+        free(sv->items[i].link);
+    }
+    for (size_t i = 0; i < sv->nb; i++)
+        free(sv->batches[i].dir);
+    free(sv->items);
+    free(sv->files);
+    free(sv->batches);
+    free(sv->err);
+    pthread_mutex_destroy(&sv->lock);
+}
+
+/* Walks the items, copies their files (each hashed as it is written) on worker threads and
+ * returns the manifest, or NULL (*err). Blob numbers close the gaps of skipped files. */
+static json_t *save_files(saver *sv, const char *const *items, size_t n, long long *unpacked,
+                          long long *nfiles, char **err) {
+    for (size_t i = 0; i < n; i++)
+        walk(sv, items[i], relative_to(sv->workspace, items[i]));
+    run_workers(save_worker, sv, worker_count(sv->nfiles));
+    if (sv->rc) {
+        *err = sv->err;
+        sv->err = NULL;
+        return NULL;
+    }
+    json_t *man = json_array();
+    long long blob = 0;
+    *unpacked = 0;
+    for (size_t i = 0; i < sv->n; i++) {
+        sitem *it = &sv->items[i];
+        if (!it->type)
+            continue;
+        if (it->type == 'f') {
+            if (it->blob != blob) {
+                char from[32], to[32];
+                blob_name(it->blob, from);
+                blob_name(blob, to);
+                if (renameat(sv->tree_fd, from, sv->tree_fd, to)) {
+                    *err = rn_xprintf("cache: cannot rename a stored file: %s", strerror(errno));
+                    json_decref(man);
+                    return NULL;
+                }
+            }
+            blob++;
+            *unpacked += it->size;
+        }
+        char tstr[2] = {it->type, 0};
+        json_array_append_new(man, json_pack("[s,i,I,I,s,s,s]", tstr, (int)it->mode,
+                                             (json_int_t)it->size, (json_int_t)it->mtime, it->rel,
+                                             it->link ? it->link : "", it->sum));
+    }
+    *nfiles = blob;
+    return man;
 }
 
 static int sha256_fd(int fd, char out[65]) {
@@ -605,6 +828,9 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
     int rc = -1;
     saver sv = {0};
     sv.tree_fd = -1;
+    pthread_mutex_init(&sv.lock, NULL);
+    json_t *man = NULL;
+    long long unpacked = 0, nfiles = 0;
     if (mkdir(tmpdir, 0755) || mkdir(treedir, 0755)) {
         *err = rn_xprintf("cache: cannot create %s: %s", tmpdir, strerror(errno));
         goto out;
@@ -614,14 +840,12 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
         *err = rn_xprintf("cache: cannot write in %s: %s", tmpdir, strerror(errno));
         goto out;
     }
-    sv.manifest = json_array();
     sv.workspace = workspace;
-    sv.err = err;
-    for (size_t i = 0; i < n; i++)
-        if (save_tree(&sv, items[i]))
-            goto out;
+    man = save_files(&sv, items, n, &unpacked, &nfiles, err);
+    if (!man)
+        goto out;
     unsigned char d[32];
-    char *mtext = json_dumps(sv.manifest, JSON_COMPACT);
+    char *mtext = json_dumps(man, JSON_COMPACT);
     size_t mlen = strlen(mtext);
     unsigned int dl;
     EVP_Digest(mtext, mlen, d, &dl, EVP_sha256(), NULL);
@@ -641,15 +865,16 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
     /* the archive (the server's form) is made from the unpacked copy when first asked for */
     json_t *meta = json_object();
     json_object_set_new(meta, "manifest_sha256", json_string(msum));
-    json_object_set_new(meta, "unpacked_size", json_integer(sv.unpacked));
-    json_object_set_new(meta, "files", json_integer(sv.nblobs));
+    json_object_set_new(meta, "unpacked_size", json_integer(unpacked));
+    json_object_set_new(meta, "files", json_integer(nfiles));
     json_object_set_new(meta, "compression", json_string(RN_CACHE_COMPRESSION));
     rc = publish(s, tmpdir, meta, scope, key, version, err);
     json_decref(meta);
 out:
     if (sv.tree_fd >= 0)
         close(sv.tree_fd);
-    json_decref(sv.manifest);
+    json_decref(man);
+    saver_free(&sv);
     if (rc != 0)
         rm_rf(tmpdir);
     free(tmpdir);
@@ -752,143 +977,257 @@ static char *read_at(int dfd, const char *name, size_t *len) {
     return buf;
 }
 
-static int copy_fd(int in, int out, long long size) {
-    long long left = size;
-    while (left > 0) {
-        ssize_t r = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-        if (r < 0 &&
-            (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
-            /* another file system: plain read/write */
-            char buf[1 << 16];
-            off_t off = size - left;
-            while (left > 0) {
-                ssize_t n = pread(in, buf, sizeof buf, off);
-                if (n <= 0 || write(out, buf, (size_t)n) != n)
-                    return -1;
-                off += n;
-                left -= n;
-            }
-            return 0;
-        }
-        if (r <= 0)
-            return -1;
-        left -= r;
-    }
-    return 0;
-}
-
-/* Replaces whatever is at path with a directory/file/link (tar's default overwrite). */
-static void clear_path(const char *path, char want) {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (want == 'd' && S_ISDIR(st.st_mode))
-        return;
-    if (S_ISDIR(st.st_mode))
-        rm_rf(path);
-    else if (want != 'f' || !S_ISREG(st.st_mode))
-        unlink(path);
-}
-
-static int mkparents(const char *path) {
+/* Creates path's missing folders; *made gets the highest one created (NULL if none). */
+static int mkdir_p_made(const char *path, char **made) {
+    *made = NULL;
     char *p = rn_xstrdup(path);
-    char *slash = strrchr(p, '/');
     int rc = 0;
-    if (slash && slash != p) {
-        *slash = 0;
-        struct stat st;
-        if (stat(p, &st) != 0)
-            rc = mkdir_p(p, 0755);
+    for (char *s = p + 1;; s++) {
+        if (*s && *s != '/')
+            continue;
+        char c = *s;
+        *s = 0;
+        if (mkdir(p, 0755) == 0) {
+            if (!*made)
+                *made = rn_xstrdup(p);
+        } else if (errno != EEXIST) {
+            rc = -1;
+        }
+        *s = c;
+        if (!c || rc)
+            break;
     }
     free(p);
     return rc;
 }
 
-/* Files of a restore, copied by a few threads (copies of many small files are bound by
- * per-file system calls and page allocation, which run in parallel). */
-typedef struct restore_job {
-    json_t *man;
-    const long long *blob; /* blob number per manifest index, -1 for non-files */
-    const char *workspace;
-    int tfd;
-    size_t n, next; /* next index to take (atomic) */
-    int rc;         /* first error (atomic compare-and-swap) */
-    char *err;
-    pthread_mutex_t lock;
-    bool verify_only; /* check each stored file's checksum, write nothing */
-} restore_job;
-
-/* Verify phase of a restore: a file whose stored copy does not match its manifest checksum
- * makes the entry a miss (rc 1) before anything was written. */
-static void verify_file(restore_job *r, json_t *it, long long blob) {
-    const char *want = json_string_value(json_array_get(it, 6));
-    if (!want || !*want)
+/* Removes the empty folders mkdir_p_made created for path (another restore may have filled
+ * them since: those stay). */
+static void unmake(const char *path, const char *made) {
+    if (!made)
         return;
-    char name[32], got[33];
-    snprintf(name, sizeof name, "%lld", blob);
-    int fd = openat(r->tfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || xxh_fd(fd, got) || strcmp(got, want))
-        __atomic_store_n(&r->rc, 1, __ATOMIC_RELAXED);
-    if (fd >= 0)
-        close(fd);
+    char *p = rn_xstrdup(path);
+    size_t ml = strlen(made);
+    while (strlen(p) >= ml && rmdir(p) == 0) {
+        char *slash = strrchr(p, '/');
+        if (!slash || strlen(p) == ml)
+            break;
+        *slash = 0;
+    }
+    free(p);
 }
 
-static void *restore_files(void *arg) {
-    restore_job *r = arg;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
-        if (i >= r->n || __atomic_load_n(&r->rc, __ATOMIC_RELAXED))
-            break;
-        if (r->blob[i] < 0)
-            continue;
-        json_t *it = json_array_get(r->man, i);
-        if (r->verify_only) {
-            verify_file(r, it, r->blob[i]);
-            continue;
-        }
-        mode_t mode = (mode_t)json_integer_value(json_array_get(it, 1));
-        long long size = json_integer_value(json_array_get(it, 2));
-        time_t mtime = (time_t)json_integer_value(json_array_get(it, 3));
-        const char *rel = json_string_value(json_array_get(it, 4));
-        char *dst = rn_xprintf("%s/%s", r->workspace, rel);
-        char name[32];
-        snprintf(name, sizeof name, "%lld", r->blob[i]);
-        int in = openat(r->tfd, name, O_RDONLY | O_CLOEXEC);
-        clear_path(dst, 'f');
-        int out = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (out < 0 || copy_fd(in, out, size)) {
-            int e = errno;
-            pthread_mutex_lock(&r->lock);
-            if (!r->rc) {
-                r->err = rn_xprintf("cache: cannot write %s: %s", dst, strerror(e));
-                __atomic_store_n(&r->rc, -1, __ATOMIC_RELAXED);
-            }
-            pthread_mutex_unlock(&r->lock);
-        } else {
-            struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
-            fchmod(out, mode);
-            futimens(out, ts);
-        }
-        if (out >= 0)
-            close(out);
-        if (in >= 0)
-            close(in);
-        free(dst);
+/* One manifest entry being restored (strings point into the manifest). */
+typedef struct ritem {
+    char type;
+    mode_t mode;
+    long long size, mtime, blob;
+    const char *rel, *link, *sum;
+    char *staged; /* where it is built */
+    size_t top;
+} ritem;
+
+/* A saved path of the entry. It is built in a hidden staging folder next to its destination
+ * (inside the destination when that is an existing folder: then it is merged into it), and moved
+ * into place once every file was copied and checked, so nothing is restored half-way. */
+typedef struct rtop {
+    const char *rel;
+    char *dst, *staging, *staged, *made;
+    bool merge;
+} rtop;
+
+/* Files with the same staged folder, copied by one worker with one folder fd. */
+typedef struct rbatch {
+    size_t first, n; /* in restorer.files */
+} rbatch;
+
+typedef struct restorer {
+    ritem *items;
+    size_t n;
+    size_t *files;
+    size_t nfiles;
+    rbatch *batches;
+    size_t nb;
+    const char *workspace;
+    int tfd;
+    size_t next; /* next batch (atomic) */
+    int rc;      /* first failure (atomic): 1 corrupt entry, -1 write error */
+    char *err;
+    pthread_mutex_t lock;
+} restorer;
+
+static void restore_fail(restorer *r, int rc, char *msg) {
+    pthread_mutex_lock(&r->lock);
+    if (!r->rc) {
+        r->err = msg;
+        msg = NULL;
+        __atomic_store_n(&r->rc, rc, __ATOMIC_RELAXED);
     }
+    pthread_mutex_unlock(&r->lock);
+    free(msg);
+}
+
+/* Copies one stored file into its staged place, checking its size and checksum on the way. */
+static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
+    char bname[32];
+    blob_name(it->blob, bname);
+    int in = openat(r->tfd, bname, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        restore_fail(r, 1, NULL);
+        return;
+    }
+    const char *slash = strrchr(it->staged, '/');
+    int out = dfd < 0 ? -1
+                      : openat(dfd, slash ? slash + 1 : it->staged,
+                               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char sum[33];
+    int rc = out < 0 ? -1 : copy_hash(c, in, out, it->size, true, sum);
+    int e = errno;
+    if (rc == 0 && it->sum && *it->sum && strcmp(sum, it->sum))
+        rc = 1;
+    if (rc < 0) {
+        restore_fail(
+            r, -1, rn_xprintf("cache: cannot write %s/%s: %s", r->workspace, it->rel, strerror(e)));
+    } else if (rc > 0) {
+        restore_fail(r, 1, NULL);
+    } else {
+        struct timespec ts[2] = {{(time_t)it->mtime, 0}, {(time_t)it->mtime, 0}};
+        if (it->mode != 0600)
+            fchmod(out, it->mode);
+        futimens(out, ts);
+    }
+    if (out >= 0)
+        close(out);
+    close(in);
+}
+
+static void *restore_worker(void *arg) {
+    restorer *r = arg;
+    copier c;
+    copier_init(&c);
+    for (;;) {
+        size_t b = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
+        if (b >= r->nb || __atomic_load_n(&r->rc, __ATOMIC_RELAXED))
+            break;
+        const rbatch *ba = &r->batches[b];
+        const ritem *first = &r->items[r->files[ba->first]];
+        char *dir =
+            rn_xstrndup(first->staged, (size_t)(strrchr(first->staged, '/') - first->staged));
+        int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            restore_fail(r, -1, rn_xprintf("cache: cannot open %s: %s", dir, strerror(errno)));
+        free(dir);
+        for (size_t k = 0; k < ba->n && dfd >= 0 && !__atomic_load_n(&r->rc, __ATOMIC_RELAXED); k++)
+            restore_file(r, &c, dfd, &r->items[r->files[ba->first + k]]);
+        if (dfd >= 0)
+            close(dfd);
+    }
+    copier_free(&c);
     return NULL;
 }
 
-/* Runs restore_files on up to 4 threads (1 for few files). */
-static void restore_parallel(restore_job *r, long long nfiles) {
-    pthread_t th[4];
-    int nt = nfiles >= 64 ? 4 : 1, started = 0;
-    for (int t = 1; t < nt; t++)
-        if (pthread_create(&th[started], NULL, restore_files, r) == 0)
-            started++;
-    restore_files(r);
-    for (int t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    pthread_mutex_destroy(&r->lock);
+/* Is rel inside (or equal to) the saved path top? */
+static bool under(const char *top, const char *rel) {
+    if (!strcmp(top, "."))
+        return strcmp(rel, "..") && strncmp(rel, "../", 3);
+    size_t l = strlen(top);
+    return !strncmp(rel, top, l) && (!rel[l] || rel[l] == '/');
+}
+
+static int place(const char *src, const char *dst);
+
+/* Moves every entry of folder src into folder dst (tar's overwrite: files replace files,
+ * folders merge, other files stay). */
+static int merge_dir(const char *src, const char *dst) {
+    DIR *d = opendir(src);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (n == cap)
+            names = rn_xrealloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
+        names[n++] = rn_xstrdup(e->d_name);
+    }
+    closedir(d);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0) {
+            char *s = rn_xprintf("%s/%s", src, names[i]), *t = rn_xprintf("%s/%s", dst, names[i]);
+            rc = place(s, t);
+            free(s);
+            free(t);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* Moves src to dst: one rename when dst is free, else as merge_dir. */
+static int place(const char *src, const char *dst) {
+    if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EEXIST && errno != EINVAL && errno != ENOSYS)
+        return -1;
+    struct stat ss, ds;
+    if (lstat(src, &ss))
+        return -1;
+    if (lstat(dst, &ds))
+        return rename(src, dst);
+    if (S_ISDIR(ss.st_mode) && S_ISDIR(ds.st_mode)) {
+        if (merge_dir(src, dst))
+            return -1;
+        rmdir(src);
+        return 0;
+    }
+    if (S_ISDIR(ds.st_mode))
+        rm_rf(dst);
+    else if (S_ISDIR(ss.st_mode))
+        unlink(dst);
+    return rename(src, dst);
+}
+
+static char *staging_name(const char *dir) {
+    unsigned char rnd[6];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        memset(rnd, 0, sizeof rnd);
+    char h[13];
+    hex(rnd, sizeof rnd, h);
+    return rn_xprintf("%s/.runnel-restore.%d.%s", dir, (int)getpid(), h);
+}
+
+/* Sets up where top t is built. Returns 0 or -1 (*err). */
+static int stage_top(rtop *t, char type, const char *workspace, char **err) {
+    t->dst = strcmp(t->rel, ".") ? rn_xprintf("%s/%s", workspace, t->rel) : rn_xstrdup(workspace);
+    struct stat st;
+    if (type == 'd' && lstat(t->dst, &st) == 0 && S_ISDIR(st.st_mode)) {
+        t->merge = true;
+        t->staging = staging_name(t->dst);
+        t->staged = rn_xstrdup(t->staging);
+    } else {
+        const char *slash = strrchr(t->dst, '/');
+        char *parent = slash == t->dst ? rn_xstrdup("/")
+                       : slash         ? rn_xstrndup(t->dst, (size_t)(slash - t->dst))
+                                       : rn_xstrdup(".");
+        if (mkdir_p_made(parent, &t->made)) {
+            *err = rn_xprintf("cache: cannot create the folder of %s: %s", t->dst, strerror(errno));
+            free(parent);
+            return -1;
+        }
+        t->staging = staging_name(parent);
+        t->staged = rn_xprintf("%s/%s", t->staging, slash ? slash + 1 : t->dst);
+        free(parent);
+    }
+    if (mkdir(t->staging, 0700)) {
+        *err = rn_xprintf("cache: cannot create %s: %s", t->staging, strerror(errno));
+        free(t->staging);
+        t->staging = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err) {
@@ -900,99 +1239,141 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         json_decref(man);
         return 1;
     }
-    /* verify every file before writing anything: a truncated or corrupt entry is a miss */
     size_t n = json_array_size(man);
-    long long *blob = rn_xcalloc(n + 1, sizeof *blob);
-    long long nb = 0;
+    restorer r = {0};
+    r.items = rn_xcalloc(n + 1, sizeof *r.items);
+    r.files = rn_xcalloc(n + 1, sizeof *r.files);
+    r.batches = rn_xcalloc(n + 1, sizeof *r.batches);
+    r.n = n;
+    r.workspace = workspace;
+    r.tfd = tfd;
+    pthread_mutex_init(&r.lock, NULL);
+    rtop *tops = rn_xcalloc(n + 1, sizeof *tops);
+    size_t ntops = 0;
     int rc = 0;
+    long long nb = 0;
+    /* the entries, each in a saved path (a top) */
     for (size_t i = 0; i < n && rc == 0; i++) {
         json_t *it = json_array_get(man, i);
+        ritem *ri = &r.items[i];
         const char *type = json_string_value(json_array_get(it, 0));
-        blob[i] = -1;
-        if (!type || !json_is_string(json_array_get(it, 4))) {
+        ri->rel = json_string_value(json_array_get(it, 4));
+        if (!type || !ri->rel || !strchr("fdl", type[0]) || !type[0]) {
             rc = 1;
             break;
         }
-        if (type[0] != 'f')
-            continue;
-        char name[32];
-        snprintf(name, sizeof name, "%lld", nb);
-        blob[i] = nb++;
-        struct stat st;
-        if (fstatat(tfd, name, &st, 0) || st.st_size != json_integer_value(json_array_get(it, 2)))
-            rc = 1;
+        ri->type = type[0];
+        ri->mode = (mode_t)json_integer_value(json_array_get(it, 1)) & 07777;
+        ri->size = json_integer_value(json_array_get(it, 2));
+        ri->mtime = json_integer_value(json_array_get(it, 3));
+        ri->link = json_string_value(json_array_get(it, 5));
+        ri->sum = json_string_value(json_array_get(it, 6));
+        ri->blob = ri->type == 'f' ? nb++ : -1;
+        if (!ntops || !under(tops[ntops - 1].rel, ri->rel)) {
+            tops[ntops].rel = ri->rel;
+            rc = stage_top(&tops[ntops++], ri->type, workspace, err) ? -1 : 0;
+        }
+        ri->top = ntops - 1;
     }
-    if (rc == 0 && nb) {
-        restore_job v = {man,
-                         blob,
-                         workspace,
-                         tfd,
-                         n,
-                         0,
-                         0,
-                         NULL,
-                         PTHREAD_MUTEX_INITIALIZER,
-                         .verify_only = true};
-        restore_parallel(&v, nb);
-        rc = v.rc;
-    }
-    /* folders, links and the files' parent folders, in order */
+    /* folders and links in their staged places, parents first */
     for (size_t i = 0; i < n && rc == 0; i++) {
-        json_t *it = json_array_get(man, i);
-        char type = json_string_value(json_array_get(it, 0))[0];
-        mode_t mode = (mode_t)json_integer_value(json_array_get(it, 1));
-        const char *rel = json_string_value(json_array_get(it, 4));
-        char *dst = strcmp(rel, ".") ? rn_xprintf("%s/%s", workspace, rel) : rn_xstrdup(workspace);
-        if (type != 'f')
-            clear_path(dst, type);
-        if (mkparents(dst)) {
-            *err = rn_xprintf("cache: cannot create the folder of %s: %s", dst, strerror(errno));
-            rc = -1;
-        } else if (type == 'd') {
-            if (mkdir(dst, mode | 0700) != 0 && errno != EEXIST) {
-                *err = rn_xprintf("cache: cannot create %s: %s", dst, strerror(errno));
+        ritem *ri = &r.items[i];
+        const rtop *t = &tops[ri->top];
+        if (!strcmp(ri->rel, t->rel))
+            ri->staged = rn_xstrdup(t->staged);
+        else
+            ri->staged = rn_xprintf("%s/%s", t->staged,
+                                    strcmp(t->rel, ".") ? ri->rel + strlen(t->rel) + 1 : ri->rel);
+        if (ri->type == 'd' && !(t->merge && ri->staged && !strcmp(ri->staged, t->staging))) {
+            if (mkdir(ri->staged, ri->mode | 0700) && errno != EEXIST) {
+                *err = rn_xprintf("cache: cannot create %s/%s: %s", workspace, ri->rel,
+                                  strerror(errno));
                 rc = -1;
             }
-        } else if (type == 'l') {
-            const char *target = json_string_value(json_array_get(it, 5));
-            if (symlink(target ? target : "", dst) != 0) {
-                *err = rn_xprintf("cache: cannot create link %s: %s", dst, strerror(errno));
+        } else if (ri->type == 'l') {
+            const char *target = ri->link ? ri->link : "";
+            int s = symlink(target, ri->staged);
+            if (s && errno == EEXIST) {
+                unlink(ri->staged);
+                s = symlink(target, ri->staged);
+            }
+            if (s) {
+                *err = rn_xprintf("cache: cannot create link %s/%s: %s", workspace, ri->rel,
+                                  strerror(errno));
                 rc = -1;
             }
+        } else if (ri->type == 'f') {
+            /* batches: consecutive files of one staged folder, at most 32 */
+            rbatch *b = r.nb ? &r.batches[r.nb - 1] : NULL;
+            const ritem *prev = r.nfiles ? &r.items[r.files[r.nfiles - 1]] : NULL;
+            size_t dl = (size_t)(strrchr(ri->staged, '/') - ri->staged);
+            bool same = b && b->first + b->n == r.nfiles && b->n < 32 &&
+                        !strncmp(prev->staged, ri->staged, dl) && prev->staged[dl] == '/' &&
+                        !strchr(prev->staged + dl + 1, '/');
+            if (!same) {
+                b = &r.batches[r.nb++];
+                b->first = r.nfiles;
+                b->n = 0;
+            }
+            b->n++;
+            r.files[r.nfiles++] = i;
         }
-        free(dst);
     }
-    if (rc == 0 && nb) {
-        restore_job r = {man,
-                         blob,
-                         workspace,
-                         tfd,
-                         n,
-                         0,
-                         0,
-                         NULL,
-                         PTHREAD_MUTEX_INITIALIZER,
-                         .verify_only = false};
-        restore_parallel(&r, nb);
-        if (r.rc) {
-            rc = r.rc;
+    /* files: copied and checked on worker threads */
+    if (rc == 0 && r.nfiles) {
+        run_workers(restore_worker, &r, worker_count(r.nfiles));
+        rc = r.rc;
+        if (rc < 0) {
             *err = r.err;
+            r.err = NULL;
         }
     }
-    /* directories last (deepest first): their modes and times after their content */
+    /* into place */
+    for (size_t k = 0; k < ntops && rc == 0; k++) {
+        rtop *t = &tops[k];
+        if (t->merge ? merge_dir(t->staging, t->dst) : place(t->staged, t->dst)) {
+            *err = rn_xprintf("cache: cannot move %s into place: %s", t->dst, strerror(errno));
+            rc = -1;
+        }
+    }
+    /* the staging folders (empty after a restore; everything after a miss) */
+    for (size_t k = 0; k < ntops; k++)
+        if (tops[k].staging)
+            rm_rf(tops[k].staging);
+    /* folder modes and times last (deepest first), after their content */
     for (size_t i = n; i-- > 0 && rc == 0;) {
-        json_t *it = json_array_get(man, i);
-        if (json_string_value(json_array_get(it, 0))[0] != 'd')
+        const ritem *ri = &r.items[i];
+        if (ri->type != 'd')
             continue;
-        const char *rel = json_string_value(json_array_get(it, 4));
-        char *dst = strcmp(rel, ".") ? rn_xprintf("%s/%s", workspace, rel) : rn_xstrdup(workspace);
-        time_t mtime = (time_t)json_integer_value(json_array_get(it, 3));
-        struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
-        chmod(dst, (mode_t)json_integer_value(json_array_get(it, 1)));
+        char *dst =
+            strcmp(ri->rel, ".") ? rn_xprintf("%s/%s", workspace, ri->rel) : rn_xstrdup(workspace);
+        struct timespec ts[2] = {{(time_t)ri->mtime, 0}, {(time_t)ri->mtime, 0}};
+        chmod(dst, ri->mode);
         utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
         free(dst);
     }
-    free(blob);
+    for (size_t k = 0; k < ntops; k++) {
+        rtop *t = &tops[k];
+        if (rc && t->dst) {
+            const char *slash = strrchr(t->dst, '/');
+            char *parent = slash ? rn_xstrndup(t->dst, (size_t)(slash - t->dst)) : NULL;
+            if (parent)
+                unmake(parent, t->made);
+            free(parent);
+        }
+        free(t->dst);
+        free(t->staging);
+        free(t->staged);
+        free(t->made);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(r.items[i].staged);
+    free(tops);
+    free(r.items);
+    free(r.files);
+    free(r.batches);
+    free(r.err);
+    pthread_mutex_destroy(&r.lock);
     close(tfd);
     json_decref(man);
     return rc;
@@ -1093,7 +1474,7 @@ static int build_archive(int dfd, json_t *man) {
         int in = -1;
         if (type == 'f') {
             char name[32];
-            snprintf(name, sizeof name, "%lld", blob++);
+            blob_name(blob++, name);
             in = openat(tfd, name, O_RDONLY | O_CLOEXEC);
             if (in < 0)
                 rc = -1;

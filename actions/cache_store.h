@@ -4,15 +4,18 @@
  *   meta.json        scope, key, version, created, sizes, sha256 of the archive and manifest
  *   archive.tar.zst  the portable form (pax tar + zstd, names relative to the workspace, as the
  *                    toolkit makes them), what the cache server serves
- *   manifest.json    entries of the unpacked copy: [type, mode, size, mtime, path, link]
- *   tree/<n>         the unpacked copy of file n (read-only), restored with copy_file_range
+ *   manifest.json    entries of the unpacked copy: [type, mode, size, mtime, path, link, xxh3]
+ *   tree/<n>         the unpacked copy of file n (read-only)
  *   used             its mtime is the last use (LRU)
  * An entry is built under <root>/tmp/ and published with one rename(2), so readers never see a
  * partial entry and the first of two concurrent savers of one key wins. Restores hold a shared
  * flock on the entry folder; eviction takes it exclusively (non-blocking) before removing, so an
- * entry is never deleted under a restore. A restore checks the manifest's sha256 and every
- * file's size (or the archive's sha256 when there is no unpacked copy) before writing anything:
- * a corrupt or truncated entry is a miss.
+ * entry is never deleted under a restore. Saves copy files on worker threads, hashing each
+ * (XXH3-128, in the manifest) in the same read pass. A restore checks the manifest's sha256, then
+ * copies every file on worker threads into a hidden staging folder next to (or, for an existing
+ * folder, inside) each destination, checking its size and checksum in the same pass, and moves
+ * the staged tree into place only when all were intact (an archive-only entry: the archive's
+ * sha256 first): a corrupt or truncated entry is a miss that leaves nothing behind.
  *
  * Ownership: rn_cache_store is opened/closed by the caller; rn_cache_entry strings are owned by
  * the entry (rn_cache_entry_clear()); lists by the caller (rn_cache_entries_free()).
@@ -70,8 +73,10 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
 int rn_cache_put_archive(rn_cache_store *s, const char *scope, const char *key, const char *version,
                          const char *archive_file, char **err);
 
-/* Restores e into workspace (names relative to it). Returns 0, 1 when the entry is gone,
- * corrupt or truncated (nothing was written), -1 on a write error (*err). Records the use. */
+/* Restores e into workspace (names relative to it; over existing files as tar does: files
+ * replaced, folders merged). Returns 0, 1 when the entry is gone, corrupt or truncated (nothing
+ * was written), -1 on a write error (*err; nothing was moved into place unless the error came
+ * while moving). Records the use. */
 int rn_cache_restore(rn_cache_store *s, const rn_cache_entry *e, const char *workspace, char **err);
 
 /* Opens e's archive for reading (O_RDONLY fd) after checking its sha256; -1 when missing or

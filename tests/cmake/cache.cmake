@@ -2,6 +2,7 @@
 # server (libcurl, shaped like @actions/cache's requests) and `runnel cache`.
 rn_unit_test(unit_hashfiles ${CMAKE_SOURCE_DIR}/tests/unit/test_hashfiles.c)
 rn_unit_test(unit_cache_store ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_store.c)
+rn_unit_test(unit_cache_tree ${CMAKE_SOURCE_DIR}/tests/cache/test_store_tree.c)
 rn_unit_test(unit_cache_action ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_action.c)
 rn_unit_test(unit_cache_server ${CMAKE_SOURCE_DIR}/tests/unit/test_cache_server.c)
 rn_unit_test(unit_setup_java ${CMAKE_SOURCE_DIR}/tests/unit/test_setup_java.c)
