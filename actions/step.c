@@ -145,6 +145,7 @@ static rn_status_fns frame_status(frame *f) {
 }
 
 static bool job_cancelled(rn_job *j);
+static void files_release(rn_job *j);
 
 static json_t *make_contexts(frame *f, json_t *env) {
     json_t *c = json_copy(f->j->contexts);
@@ -372,6 +373,7 @@ void rn_job_free(rn_job *j) {
     json_decref(j->env);
     json_decref(j->contexts);
     json_decref(j->base_env);
+    files_release(j);
     rn_strlist_free(&j->path);
     for (rn_post_step *p = j->posts, *n; p; p = n) {
         n = p->next;
@@ -490,23 +492,108 @@ static void on_line(void *ud, rn_stream stream, const char *line, size_t len, bo
     apply_actions(io, rn_cmd_proc_feed(io->cp, line, len));
 }
 
-static char *read_all(const char *path, size_t *len) {
+/* ---- environment files ---- */
+
+static const char *const file_names[5] = {"set_env", "set_output", "save_state", "add_path",
+                                          "step_summary"};
+
+static void files_release(rn_job *j) {
+    if (!j->files_open)
+        return;
+    for (int k = 0; k < 5; k++) {
+        if (j->files_spare[k]) {
+            char name[64];
+            snprintf(name, sizeof name, "%s_%u", file_names[k], j->files_spare[k]);
+            unlinkat(j->files_fd, name, 0);
+            j->files_spare[k] = 0;
+        }
+    }
+    close(j->files_fd);
+    free(j->files_dir);
+    j->files_dir = NULL;
+    j->files_open = false;
+}
+
+/* The files folder, opened once per job (again if the job's folder changed); -1 if it cannot be
+ * opened (then files are made by path, without recycling). */
+static int files_dir_fd(rn_job *j) {
+    if (j->files_open && !strcmp(j->files_dir, j->paths.files))
+        return j->files_fd;
+    files_release(j);
+    int fd = open(j->paths.files, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    j->files_open = true;
+    j->files_fd = fd;
+    j->files_dir = rn_xstrdup(j->paths.files);
+    return fd;
+}
+
+/* Creates the empty file of kind k for process number n (`path` is its full name): the empty
+ * file a previous step left is renamed to it when there is one (the old name is gone, as after
+ * an unlink), else a new one is made. */
+static void env_file_create(rn_job *j, int k, unsigned n, const char *path) {
+    int dfd = files_dir_fd(j);
+    char name[64];
+    snprintf(name, sizeof name, "%s_%u", file_names[k], n);
+    if (dfd >= 0 && j->files_spare[k]) {
+        char old[64];
+        snprintf(old, sizeof old, "%s_%u", file_names[k], j->files_spare[k]);
+        j->files_spare[k] = 0;
+        if (renameat(dfd, old, dfd, name) == 0)
+            return;
+        unlinkat(dfd, old, 0);
+    }
+    int fd = dfd >= 0 ? openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
+                      : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Takes what the process wrote to its file of kind k: NULL (*len 0) when the file is missing or
+ * empty, else its text (caller frees). A file that is still the plain empty file runnel made is
+ * kept for the next step (env_file_create); anything else is removed. */
+static char *env_file_take(rn_job *j, int k, unsigned n, const char *path, size_t *len) {
+    static uid_t euid = (uid_t)-1;
+    if (euid == (uid_t)-1)
+        euid = geteuid();
+    *len = 0;
+    int dfd = j->files_open ? j->files_fd : -1;
+    char name[64];
+    snprintf(name, sizeof name, "%s_%u", file_names[k], n);
+    struct stat st;
+    if ((dfd >= 0 ? fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) : lstat(path, &st)) != 0)
+        return NULL;
+    if (dfd >= 0 && S_ISREG(st.st_mode) && st.st_size == 0 && st.st_nlink == 1 &&
+        st.st_uid == euid && !j->files_spare[k]) {
+        j->files_spare[k] = n;
+        return NULL;
+    }
     char *t = rn_read_file(path, len);
-    if (!t) {
+    if (!t)
         *len = 0;
-        return rn_xstrdup("");
+    if (dfd >= 0)
+        unlinkat(dfd, name, 0);
+    else
+        unlink(path);
+    if (t && !*len) {
+        free(t);
+        t = NULL;
     }
     return t;
 }
 
 /* Applies GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE / GITHUB_PATH / GITHUB_STEP_SUMMARY. */
-static bool apply_env_files(rn_job *j, char *const files[5], json_t *outputs, json_t *state) {
+static bool apply_env_files(rn_job *j, char *const files[5], unsigned n, json_t *outputs,
+                            json_t *state) {
     bool ok = true;
     static const char *const cmds[3] = {RN_FILECMD_ENV, RN_FILECMD_OUTPUT, RN_FILECMD_STATE};
     json_t *targets[3] = {j->env, outputs, state};
     for (int k = 0; k < 3; k++) {
         size_t len;
-        char *text = read_all(files[k], &len);
+        char *text = env_file_take(j, k, n, files[k], &len);
+        if (!text)
+            continue;
         rn_envfile ef = RN_ENVFILE_INIT;
         rn_diags d = RN_DIAGS_INIT;
         int rc = rn_envfile_parse(text, len, files[k], &ef, &d);
@@ -540,10 +627,11 @@ static bool apply_env_files(rn_job *j, char *const files[5], json_t *outputs, js
         free(text);
     }
     size_t len;
-    char *text = read_all(files[3], &len);
-    rn_pathfile_parse(text, len, &j->path);
+    char *text = env_file_take(j, 3, n, files[3], &len);
+    if (text)
+        rn_pathfile_parse(text, len, &j->path);
     free(text);
-    text = read_all(files[4], &len);
+    text = env_file_take(j, 4, n, files[4], &len);
     char *error = NULL;
     rn_summary_check sc = rn_step_summary_check(len, &error);
     if (sc == RN_SUMMARY_TOO_LARGE) {
@@ -582,14 +670,10 @@ typedef struct proc_spec {
 /* ov (may be NULL): base environment, container and env files' folder of a docker action */
 static rn_step_status run_process_in(rn_job *j, const proc_spec *ps, const rn_step_proc *ov) {
     unsigned n = ++j->counter;
-    static const char *const names[5] = {"set_env", "set_output", "save_state", "add_path",
-                                         "step_summary"};
     char *files[5];
     for (int k = 0; k < 5; k++) {
-        files[k] = rn_xprintf("%s/%s_%u", j->paths.files, names[k], n);
-        FILE *fp = fopen(files[k], "w");
-        if (fp)
-            fclose(fp);
+        files[k] = rn_xprintf("%s/%s_%u", j->paths.files, file_names[k], n);
+        env_file_create(j, k, n, files[k]);
     }
     json_t *envo = json_copy(ov && ov->base_env ? ov->base_env : j->base_env);
     json_object_update(envo, ps->env);
@@ -598,7 +682,8 @@ static rn_step_status run_process_in(rn_job *j, const proc_spec *ps, const rn_st
     static const char *const fvars[5] = {"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_STATE",
                                          "GITHUB_PATH", "GITHUB_STEP_SUMMARY"};
     for (int k = 0; k < 5; k++) {
-        char *seen = ov && ov->files_as ? rn_xprintf("%s/%s_%u", ov->files_as, names[k], n) : NULL;
+        char *seen =
+            ov && ov->files_as ? rn_xprintf("%s/%s_%u", ov->files_as, file_names[k], n) : NULL;
         set_kv(envo, fvars[k], seen ? seen : files[k]);
         free(seen);
     }
@@ -654,6 +739,7 @@ static rn_step_status run_process_in(rn_job *j, const proc_spec *ps, const rn_st
     /* a cancel that arrived after the step was chosen stops it; steps chosen to run after it
      * (always(), cancelled()) run, as on GitHub */
     rn_proc *p = j->cancelled && !j->step_after_cancel ? NULL : rn_proc_start(&o, &err);
+    bool started = p != NULL;
     if (p)
         j->current = p;
     bool was_cancelled = j->cancelled;
@@ -672,7 +758,7 @@ static rn_step_status run_process_in(rn_job *j, const proc_spec *ps, const rn_st
         pthread_mutex_unlock(&j->lock);
         rn_proc_free(p);
         /* a partial last line is delivered by proc; commands were applied on the fly */
-        bool files_ok = apply_env_files(j, files, ps->outputs, ps->state);
+        bool files_ok = apply_env_files(j, files, n, ps->outputs, ps->state);
         switch (r.status) {
         case RN_PROC_EXITED:
             if (r.exit_code == 0 && !io.fail && files_ok) {
@@ -715,7 +801,8 @@ static rn_step_status run_process_in(rn_job *j, const proc_spec *ps, const rn_st
     free(envp);
     json_decref(envo);
     for (int m = 0; m < 5; m++) {
-        unlink(files[m]);
+        if (!started) /* nothing to read, nothing kept */
+            unlink(files[m]);
         free(files[m]);
     }
     return st;
@@ -847,6 +934,37 @@ static char *resolve_dir(rn_job *j, const char *wd) {
     return rn_xprintf("%s/%s", j->paths.workspace, wd);
 }
 
+static bool write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Writes a step's script file (mode 0666 & ~umask, as fopen). false with errno set on failure. */
+static bool write_script(const char *file, const char *script, bool pwsh) {
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return false;
+    static const char pwsh_tail[] =
+        "\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit $LASTEXITCODE }\n";
+    bool ok = write_all(fd, script, strlen(script)) &&
+              (!pwsh || write_all(fd, pwsh_tail, sizeof pwsh_tail - 1));
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    errno = e;
+    return ok;
+}
+
 static rn_step_status run_script(frame *f, const rn_wf_step *s, json_t *env, long timeout_ms,
                                  json_t *outputs) {
     rn_job *j = f->j;
@@ -881,16 +999,9 @@ static rn_step_status run_script(frame *f, const rn_wf_step *s, json_t *env, lon
         rn_job_log(j, RN_LOG_ERROR, "%s", err);
     } else {
         char *file = rn_xprintf("%s/%u-%s%s", j->paths.temp, ++j->counter, s->id.s, ext);
-        FILE *fp = fopen(file, "w");
-        if (!fp) {
+        if (!write_script(file, script, shell && !strcmp(shell, "pwsh"))) {
             rn_job_log(j, RN_LOG_ERROR, "%s: %s", file, strerror(errno));
         } else {
-            fputs(script, fp);
-            if (shell && !strcmp(shell, "pwsh"))
-                fputs("\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit "
-                      "$LASTEXITCODE }\n",
-                      fp);
-            fclose(fp);
             char **argv = split_template(tmpl, file);
             char *cwd = resolve_dir(j, wd);
             json_t *extra = json_object();

@@ -105,6 +105,14 @@ struct rn_job {
     bool step_after_cancel; /* the current step was chosen to run after cancellation
                              * (if: always()/cancelled()), so it may start */
 
+    /* Environment files (GITHUB_ENV, ...): the files folder opened once, and per kind the number
+     * in the name of the empty file the last step left there (0: none). The next step gets that
+     * file renamed to its own unique name instead of a new one: no create and unlink per step. */
+    bool files_open;
+    int files_fd;
+    char *files_dir;
+    unsigned files_spare[5];
+
     /* Cancellation (fail-fast, Ctrl-C): set from any thread via rn_job_cancel(). */
     pthread_mutex_t lock;
     bool cancelled;

@@ -2,6 +2,7 @@
  * the same STEPS scripts one after another, in the same invocation.
  *
  *   run_bench RUNNEL [ROUNDS] [STEPS] [--no-container] [--only=baseline|host]
+ *             [--compare=RUNNEL2]
  *
  * A temporary repository holds .github/workflows/bench.yml: one job, STEPS steps
  * `name: step NNN` / `run: echo out-NNN`, `defaults.run.shell: bash`, so runnel starts each
@@ -17,7 +18,8 @@
  * Measured: wall time start to exit, CPU time (user+sys of the process and all it waited for,
  * from getrusage(RUSAGE_CHILDREN)), and the time from start to the first step's first output
  * line (`out-001` read from the pipe). Prints best and median of each and the ratios.
- * --only=baseline|host runs just that side ROUNDS times (to profile it with perf or strace). */
+ * --only=baseline|host runs just that side ROUNDS times (to profile it with perf or strace).
+ * --compare=RUNNEL2 adds another runnel binary in host mode to every round (before/after). */
 #include "common/arena.h"
 #include "common/strbuf.h"
 #include "sandbox/proc.h"
@@ -175,12 +177,15 @@ int main(int argc, char **argv) {
     const char *bin = NULL;
     int rounds = 7, steps = 200, nnum = 0;
     bool container = true;
-    const char *only = NULL; /* profiling: "baseline" or "host", nothing else is run */
+    const char *only = NULL;    /* profiling: "baseline" or "host", nothing else is run */
+    const char *compare = NULL; /* another runnel binary, run in host mode as a 4th contender */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-container"))
             container = false;
         else if (!strncmp(argv[i], "--only=", 7))
             only = argv[i] + 7;
+        else if (!strncmp(argv[i], "--compare=", 10))
+            compare = argv[i] + 10;
         else if (!bin)
             bin = argv[i];
         else if (nnum++ == 0)
@@ -190,12 +195,12 @@ int main(int argc, char **argv) {
     }
     if (!bin || rounds < 1 || steps < 1 || steps > 999) {
         fprintf(stderr, "usage: run_bench RUNNEL [ROUNDS] [STEPS (1-999)] [--no-container] "
-                        "[--only=baseline|host]\n");
+                        "[--only=baseline|host] [--compare=RUNNEL2]\n");
         return 2;
     }
-    char *abs_bin = realpath(bin, NULL);
-    if (!abs_bin) {
-        fprintf(stderr, "run_bench: %s: %s\n", bin, strerror(errno));
+    char *abs_bin = realpath(bin, NULL), *abs_cmp = compare ? realpath(compare, NULL) : NULL;
+    if (!abs_bin || (compare && !abs_cmp)) {
+        fprintf(stderr, "run_bench: %s: %s\n", abs_bin ? compare : bin, strerror(errno));
         return 2;
     }
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -236,10 +241,12 @@ int main(int argc, char **argv) {
            *hf = rn_xcalloc((size_t)rounds, 8), *hr = rn_xcalloc((size_t)rounds, 8);
     double *cw = rn_xcalloc((size_t)rounds, 8), *cc = rn_xcalloc((size_t)rounds, 8),
            *cf = rn_xcalloc((size_t)rounds, 8);
+    double *xw = rn_xcalloc((size_t)rounds, 8), *xc = rn_xcalloc((size_t)rounds, 8),
+           *xf = rn_xcalloc((size_t)rounds, 8);
     int status = 0;
     for (int r = 0; r < rounds && status == 0; r++) {
-        for (int k = 0; k < 3; k++) {
-            int which = (k + r) % 3; /* rotate who goes first */
+        for (int k = 0; k < 4; k++) {
+            int which = (k + r) % 4; /* rotate who goes first */
             sample s;
             if (only) { /* run only that one, three times per round */
                 which = strcmp(only, "host") ? 0 : 1;
@@ -258,13 +265,19 @@ int main(int argc, char **argv) {
                     break;
                 }
                 hw[r] = s.wall, hc[r] = s.cpu, hf[r] = s.first;
-            } else if (container) {
+            } else if (which == 2 && container) {
                 if (!runnel(abs_bin, dir, false, steps, &s)) {
                     fprintf(stderr, "run_bench: container mode skipped from here on\n");
                     container = false;
                     continue;
                 }
                 cw[r] = s.wall, cc[r] = s.cpu, cf[r] = s.first;
+            } else if (which == 3 && abs_cmp) {
+                if (!runnel(abs_cmp, dir, true, steps, &s)) {
+                    status = 1;
+                    break;
+                }
+                xw[r] = s.wall, xc[r] = s.cpu, xf[r] = s.first;
             }
         }
         if (status == 0 && only) {
@@ -275,6 +288,8 @@ int main(int argc, char **argv) {
                    hr[r]);
             if (container)
                 printf(", runnel container %.0f ms", cw[r]);
+            if (abs_cmp)
+                printf(", compared runnel host %.0f ms", xw[r]);
             printf("\n");
         }
         fflush(stdout);
@@ -287,15 +302,21 @@ int main(int argc, char **argv) {
         report("runnel run -P ...=host, wall", hw, rounds);
         if (container)
             report("runnel run (container), wall", cw, rounds);
+        if (abs_cmp)
+            report("compared runnel, host, wall", xw, rounds);
         report("baseline bash, cpu", bc, rounds);
         report("runnel run -P ...=host, cpu", hc, rounds);
         if (container)
             report("runnel run (container), cpu", cc, rounds);
+        if (abs_cmp)
+            report("compared runnel, host, cpu", xc, rounds);
         printf("\nms from start to the first step's first output line\n");
         report("baseline bash", bf, rounds);
         report("runnel run -P ...=host", hf, rounds);
         if (container)
             report("runnel run (container)", cf, rounds);
+        if (abs_cmp)
+            report("compared runnel, host", xf, rounds);
         printf("\nper step (median): baseline %.2f ms wall, %.2f ms cpu; runnel host %.2f ms "
                "wall, %.2f ms cpu; runnel's own cpu per step %.2f ms\n",
                median(bw, rounds) / steps, median(bc, rounds) / steps, median(hw, rounds) / steps,
@@ -309,6 +330,12 @@ int main(int argc, char **argv) {
         if (container)
             printf("ratio runnel container / baseline, wall: best %.2fx, median %.2fx\n",
                    best(cw, rounds) / best(bw, rounds), median(cw, rounds) / median(bw, rounds));
+        if (abs_cmp)
+            printf("compared runnel host / baseline: wall best %.2fx, median %.2fx; cpu median "
+                   "%.2fx; its own cpu per step %.2f ms\n",
+                   best(xw, rounds) / best(bw, rounds), median(xw, rounds) / median(bw, rounds),
+                   median(xc, rounds) / median(bc, rounds),
+                   (median(xc, rounds) - median(bc, rounds)) / steps);
     }
     const char *rm[] = {"rm", "-rf", dir, NULL};
     watch w = {0, -1, 0, RN_SB_INIT};
@@ -317,6 +344,8 @@ int main(int argc, char **argv) {
     rn_sb_free(&w.log);
     free(dir);
     free(abs_bin);
+    free(abs_cmp);
+    free(xw), free(xc), free(xf);
     free(bw), free(bc), free(bf), free(hw), free(hc), free(hf), free(hr), free(cw), free(cc),
         free(cf);
     return status == 3 ? 0 : status;

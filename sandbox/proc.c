@@ -1,6 +1,9 @@
-/* Host processes via posix_spawn: glibc runs the child on a vfork-style stack and reports an
- * exec failure (ENOENT, EACCES, ...) synchronously as posix_spawn's return value, which is the
- * CLOEXEC-pipe trick done for us, without fork's copy of a large multithreaded parent. */
+/* Host processes via clone(CLONE_VM | CLONE_VFORK), what glibc's posix_spawn does, minus its
+ * per-call costs: the child runs on a stack kept per thread (posix_spawn maps and unmaps one for
+ * every call, and the unmap of a multithreaded parent's memory costs a TLB shootdown on every
+ * CPU), and does only raw system calls. The parent sleeps until the child has exec'ed or
+ * failed; a failure (ENOENT, EACCES, a bad cwd, ...) comes back through the shared memory as
+ * the start's error, synchronously, without fork's copy of a large multithreaded parent. */
 #include "sandbox/proc.h"
 
 #include "common/arena.h"
@@ -10,8 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +23,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -149,6 +155,122 @@ static int open_target(rn_stdio mode, const char *path, bool append, int *child_
     return 0;
 }
 
+/* ---- host spawn ---- */
+
+#define SPAWN_STACK_SIZE (64 * 1024)
+#define SPAWN_GUARD 4096
+
+typedef struct spawn_req {
+    const char *exe;
+    const char *const *argv, *const *envp;
+    int fd[3]; /* become the child's 0, 1, 2 */
+    const char *cwd;
+    unsigned max_fd;  /* close_range fallback: close 3..max_fd */
+    volatile int err; /* set by the child when a step before exec, or exec, failed */
+} spawn_req;
+
+static pthread_key_t stack_key;
+static pthread_once_t stack_once = PTHREAD_ONCE_INIT;
+static unsigned spawn_max_fd = 65535; /* close_range fallback (kernels before 5.9) */
+
+static void stack_unmap(void *s) {
+    munmap((char *)s - SPAWN_GUARD, SPAWN_STACK_SIZE + SPAWN_GUARD);
+}
+
+static void stack_key_init(void) {
+    pthread_key_create(&stack_key, stack_unmap);
+    (void)syscall(SYS_getpid); /* bind syscall() now: the child must not resolve symbols */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < spawn_max_fd)
+        spawn_max_fd = (unsigned)rl.rlim_cur;
+}
+
+/* The calling thread's spawn stack (lowest usable address), mapped on first use with a guard
+ * page below it, unmapped when the thread exits. NULL if it cannot be mapped. */
+static void *spawn_stack(void) {
+    pthread_once(&stack_once, stack_key_init);
+    void *s = pthread_getspecific(stack_key);
+    if (s)
+        return s;
+    char *m = mmap(NULL, SPAWN_STACK_SIZE + SPAWN_GUARD, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    mprotect(m, SPAWN_GUARD, PROT_NONE);
+    s = m + SPAWN_GUARD;
+    if (pthread_setspecific(stack_key, s) != 0) {
+        munmap(m, SPAWN_STACK_SIZE + SPAWN_GUARD);
+        return NULL;
+    }
+    return s;
+}
+
+/* Runs in the child, sharing the parent's memory while the parent sleeps: only raw system calls
+ * (no allocation, no locks, nothing a sanitizer intercepts), then exec or _exit. errno is the
+ * parent thread's (same TLS), which the parent restores. */
+__attribute__((no_sanitize("address", "undefined"))) static int spawn_child(void *arg) {
+    spawn_req *r = arg;
+    /* Every signal to its default, as POSIX_SPAWN_SETSIGDEF for all: an ignored one (SIGPIPE)
+     * would survive exec, and no handler of runnel may run here. A zeroed kernel sigaction is
+     * SIG_DFL with no flags on every architecture. */
+    unsigned long ksa[4] = {0, 0, 0, 0};
+    for (long sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, ksa, NULL, (long)sizeof(uint64_t));
+    if (syscall(SYS_setsid) < 0)
+        goto fail;
+    for (long i = 0; i < 3; i++) {
+        if (r->fd[i] == i) { /* dup2 onto itself keeps CLOEXEC: clear it instead */
+            if (syscall(SYS_fcntl, i, F_SETFD, 0L) < 0)
+                goto fail;
+        } else if (syscall(SYS_dup2, (long)r->fd[i], i) < 0) {
+            goto fail;
+        }
+    }
+    if (r->cwd && syscall(SYS_chdir, r->cwd) < 0)
+        goto fail;
+    /* Everything runnel opens is O_CLOEXEC, but other threads or libraries may not be that
+     * careful: close whatever else is open so nothing of runnel leaks into steps. */
+    if (syscall(SYS_close_range, 3L, ~0UL, 0L) < 0)
+        for (unsigned fd = 3; fd <= r->max_fd; fd++)
+            syscall(SYS_close, (long)fd);
+    uint64_t none = 0; /* runnel's threads may block signals: the program starts with none */
+    syscall(SYS_rt_sigprocmask, (long)SIG_SETMASK, &none, NULL, (long)sizeof none);
+    syscall(SYS_execve, r->exe, r->argv, r->envp);
+fail:
+    r->err = errno ? errno : ENOEXEC;
+    syscall(SYS_exit, 127L);
+    return 127;
+}
+
+/* Starts exe on the host with the given standard streams (err may equal out for 2>&1). Returns
+ * 0 with *pid set, or the errno of what failed (fork, setsid, dup2, chdir, exec). */
+static int host_spawn(const char *exe, const char *const *argv, const char *const *envp, int in,
+                      int out, int err, const char *cwd, pid_t *pid) {
+    char *stack = spawn_stack();
+    if (!stack)
+        return ENOMEM;
+    spawn_req r = {exe, argv, envp, {in, out, err}, cwd, spawn_max_fd, 0};
+    sigset_t all, old;
+    sigfillset(&all);
+    /* No signal handler may run in the child before it has reset the dispositions. */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int saved = errno;
+    pid_t p = clone(spawn_child, stack + SPAWN_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &r);
+    int ce = p < 0 ? errno : 0;
+    errno = saved;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (p < 0)
+        return ce;
+    if (r.err) { /* the child exited with 127 before or at exec: reap it */
+        while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return r.err;
+    }
+    *pid = p;
+    return 0;
+}
+
 rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
     *err = NULL;
     if (!o->argv || !o->argv[0]) {
@@ -196,7 +318,7 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
         open_target(o->stderr_mode, o->stderr_path, o->stderr_append, &err_w, &err_r, err) != 0)
         goto done;
 
-    pid_t pid;
+    pid_t pid = -1;
     if (o->container) {
         pid = rn_container_spawn(o->container, o->argv, envp, o->cwd, in, out_w,
                                  o->stderr_mode == RN_STDIO_MERGE ? out_w : err_w, err);
@@ -204,28 +326,8 @@ rn_proc *rn_proc_start(const rn_proc_opts *o, char **err) {
             goto done;
         goto started;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_adddup2(&fa, in, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_w, 1);
-    posix_spawn_file_actions_adddup2(&fa, o->stderr_mode == RN_STDIO_MERGE ? 1 : err_w, 2);
-    if (o->cwd)
-        posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-    /* Everything we open is O_CLOEXEC, but other threads or libraries may not be that careful:
-     * close whatever else is open so nothing of runnel leaks into steps. */
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);   /* runnel threads may block signals */
-    posix_spawnattr_setsigdefault(&attr, &all); /* ignored signals (SIGPIPE) survive exec */
-    posix_spawnattr_setflags(&attr,
-                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int se = posix_spawn(&pid, exe, &fa, &attr, (char *const *)o->argv, (char *const *)envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    int se = host_spawn(exe, o->argv, envp, in, out_w,
+                        o->stderr_mode == RN_STDIO_MERGE ? out_w : err_w, o->cwd, &pid);
     if (se != 0) {
         *err = errmsg(o->argv[0], se);
         goto done;
