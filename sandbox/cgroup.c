@@ -354,6 +354,13 @@ rn_cgroup *rn_cgroup_create_v2_at(const char *parent, const char *name, const rn
     return finish(cg, name, l, &w, warnings, err);
 }
 
+int rn_cgroup_fds(const rn_cgroup *cg, int *fds, int max) {
+    int n = 0;
+    for (int i = 0; cg && i < cg->n && n < max; i++)
+        fds[n++] = cg->dirs[i].procs_fd;
+    return n;
+}
+
 int rn_cgroup_join(const rn_cgroup *cg, pid_t pid) {
     char buf[24];
     int len = 0;

@@ -38,6 +38,9 @@ rn_cgroup *rn_cgroup_create(const char *name, const rn_cgroup_limits *l, char **
  * as rn_cgroup_create(). */
 rn_cgroup *rn_cgroup_create_v2_at(const char *parent, const char *name, const rn_cgroup_limits *l,
                                   char **warnings, char **err);
+/* The descriptors rn_cgroup_join() writes to, for a forked child that closes everything else
+ * first: up to max of them in fds. Returns how many. */
+int rn_cgroup_fds(const rn_cgroup *cg, int *fds, int max);
 /* Moves the calling process (pid 0) or pid into every hierarchy. 0 or -1 with errno set. */
 int rn_cgroup_join(const rn_cgroup *cg, pid_t pid);
 /* SIGKILLs every process in the cgroup except the n_spare pids in spare until none is left

@@ -51,7 +51,7 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-#define MAX_NS 7
+#define MAX_NS 6
 #define MAX_REQUEST (64 * 1024 * 1024) /* argv + env of one step */
 
 /* Docker's default capability set. */
@@ -233,7 +233,8 @@ static _Noreturn void init_main(const init_args *a) {
         _exit(1);
     close(a->go_r);
     char err[1024];
-    /* After the parent moved us into the container's cgroup: that cgroup is our root now. */
+    /* A cgroup namespace of its own (rooted at runnel's cgroup, where the init stays): no host
+     * cgroup path shows through it. The helper makes the steps' own. */
     if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL) {
         snprintf(err, sizeof err, "cgroup namespace: %s", strerror(errno));
         goto fail;
@@ -974,13 +975,11 @@ static req_reply serve_one(rn_container *c, char *body, const req_hdr *h, const 
  * it stays outside the pid namespace, whose children it creates). Joining a v1 cgroup costs an
  * RCU grace period per hierarchy, so it is paid once here, not per step. */
 static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
-    if (c->cg && rn_cgroup_join(c->cg, 0) != 0) {
-        int info[2] = {-1, errno};
-        write_full(a->sock, info, sizeof info);
-        _exit(1);
-    }
-    int keep[] = {a->go_r, a->report_w, a->report_r, a->life_r, a->sock, a->net_fd};
-    close_all_but(keep, a->net_fd >= 0 ? 6 : 5);
+    int keep[12] = {a->go_r, a->report_w, a->report_r, a->life_r, a->sock}, nkeep = 5;
+    if (a->net_fd >= 0)
+        keep[nkeep++] = a->net_fd;
+    nkeep += rn_cgroup_fds(c->cg, keep + nkeep, 12 - nkeep); /* for the join below */
+    close_all_but(keep, nkeep);
     prctl(PR_SET_NAME, "runnel-ctr", 0, 0, 0);
     /* Default dispositions and an empty mask, once: every step inherits them (an ignored
      * SIGPIPE of runnel would otherwise survive exec). The helper writes with MSG_NOSIGNAL. */
@@ -1023,6 +1022,12 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
         _exit(1);
     if (init < 0)
         _exit(1);
+    /* Into the container's cgroup while the init builds the filesystem (a v1 migration waits for
+     * an RCU grace period per hierarchy: off the critical path here). Every process of the job
+     * is cloned by the helper, so inherits it; the init itself stays in runnel's cgroup. */
+    int e = c->cg && rn_cgroup_join(c->cg, 0) != 0 ? errno : 0;
+    for (int i = 5 + (a->net_fd >= 0); i < nkeep; i++) /* steps must not inherit them */
+        close(keep[i]);
     /* The init's report: one NUL byte once the filesystem is built, else the error (then EOF). */
     char rbuf[1100];
     size_t got = 0;
@@ -1043,11 +1048,11 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
             write_full(a->sock, rbuf, got);
         _exit(1);
     }
-    const char *ns[] = {
-        a->userns ? "user" : NULL, "mnt", "pid", a->own_net ? "net" : NULL, "ipc", "uts", "cgroup"};
-    /* Opened once the init is ready (it enters its cgroup namespace during the setup), all
-     * before the first setns: once in the mount namespace, /proc is the container's. */
-    int nfd[MAX_NS], e = 0;
+    const char *ns[] = {a->userns ? "user" : NULL, "mnt", "pid",
+                        a->own_net ? "net" : NULL, "ipc", "uts"};
+    /* Opened once the init is ready, all before the first setns: once in the mount namespace,
+     * /proc is the container's. */
+    int nfd[MAX_NS];
     for (int i = 0; i < MAX_NS; i++) {
         nfd[i] = -1;
         if (!ns[i] || e)
@@ -1063,6 +1068,11 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
         if (nfd[i] >= 0)
             close(nfd[i]);
     }
+    /* A cgroup namespace rooted at the container's cgroup (or runnel's, without limits), for the
+     * helper and so every step: their /proc/self/cgroup shows "/". After setns(user): it needs
+     * CAP_SYS_ADMIN in the container's user namespace. */
+    if (!e && unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL)
+        e = errno;
     /* Hardening once, inherited by every step: attaching a seccomp filter JIT-compiles it,
      * which costs about a millisecond (more under load) per process otherwise. What the helper
      * still does (clone without namespace flags, socket and pipe I/O) is all allowed. */
