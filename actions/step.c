@@ -68,6 +68,7 @@ typedef struct frame {
     bool *failed;
     const char *action_path; /* composite: GITHUB_ACTION_PATH */
     int depth;
+    rn_post_step **posts; /* where post steps registered at this level go (most recent first) */
 } frame;
 
 typedef struct eval_ud {
@@ -321,7 +322,7 @@ static int eval_if(frame *f, json_t *env, const char *cond, const rn_status_fns 
 }
 
 static frame job_frame(rn_job *j) {
-    frame f = {j, j->steps, NULL, NULL, &j->failed, NULL, 0};
+    frame f = {j, j->steps, NULL, NULL, &j->failed, NULL, 0, &j->posts};
     return f;
 }
 
@@ -352,12 +353,31 @@ int rn_job_eval_if(rn_job *j, const char *cond, const rn_status_fns *status, cha
 
 /* ---- job object ---- */
 
+/* A post step: a node action's `post` (dir, script, cond = post-if), or, for a composite action
+ * whose nested actions registered posts, one umbrella step running those (kids, most recent
+ * first) as GitHub does: "Post <composite step>", nested posts in reverse order inside it. */
 struct rn_post_step {
     rn_post_step *next;
     char *name;
     char *dir, *script, *cond;
     json_t *inputs, *state, *env;
+    rn_post_step *kids; /* umbrella of a composite when non-NULL */
 };
+
+static void post_steps_free(rn_post_step *p) {
+    for (rn_post_step *n; p; p = n) {
+        n = p->next;
+        post_steps_free(p->kids);
+        free(p->name);
+        free(p->dir);
+        free(p->script);
+        free(p->cond);
+        json_decref(p->inputs);
+        json_decref(p->state);
+        json_decref(p->env);
+        free(p);
+    }
+}
 
 void rn_job_init(rn_job *j) {
     memset(j, 0, sizeof *j);
@@ -375,17 +395,7 @@ void rn_job_free(rn_job *j) {
     json_decref(j->base_env);
     files_release(j);
     rn_strlist_free(&j->path);
-    for (rn_post_step *p = j->posts, *n; p; p = n) {
-        n = p->next;
-        free(p->name);
-        free(p->dir);
-        free(p->script);
-        free(p->cond);
-        json_decref(p->inputs);
-        json_decref(p->state);
-        json_decref(p->env);
-        free(p);
-    }
+    post_steps_free(j->posts);
     pthread_mutex_destroy(&j->lock);
 }
 
@@ -1120,10 +1130,11 @@ static rn_step_status run_node(rn_job *j, const char *dir, const char *script, j
 static rn_step_status exec_steps(frame *f, const rn_wf_step *steps, size_t n);
 
 static rn_step_status run_composite(frame *f, const rn_local_action *la, json_t *env,
-                                    json_t *inputs, json_t *outputs) {
+                                    json_t *inputs, json_t *outputs, const char *name) {
     bool failed = false;
     json_t *steps = json_object();
-    frame sub = {f->j, steps, inputs, NULL, &failed, la->dir, f->depth + 1};
+    rn_post_step *posts = NULL; /* posts of the nested actions that ran */
+    frame sub = {f->j, steps, inputs, NULL, &failed, la->dir, f->depth + 1, &posts};
     /* the composite's env context starts from the env its caller step saw */
     sub.extra_env = json_copy(env);
     rn_step_status st = exec_steps(&sub, la->steps, la->n_steps);
@@ -1141,6 +1152,15 @@ static rn_step_status run_composite(frame *f, const rn_local_action *la, json_t 
         }
         json_object_set_new(outputs, la->outputs[i].name, json_string(v));
         free(v);
+    }
+    if (posts) { /* one post step for the composite, run in the job's post phase */
+        rn_post_step *u = rn_xcalloc(1, sizeof *u);
+        u->name = rn_xprintf("Post %s", name);
+        u->cond = rn_xstrdup("always()");
+        u->env = json_incref(env);
+        u->kids = posts;
+        u->next = *f->posts;
+        *f->posts = u;
     }
     json_decref(sub.extra_env);
     json_decref(steps);
@@ -1210,7 +1230,7 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
     if (!inputs) {
         rn_job_log(j, RN_LOG_ERROR, "%s", err);
     } else if (la->kind == RN_LACTION_COMPOSITE) {
-        st = run_composite(f, la, env, inputs, outputs);
+        st = run_composite(f, la, env, inputs, outputs, name);
     } else if (la->kind == RN_LACTION_NODE) {
         json_t *state = slot && slot->state ? json_incref(slot->state) : json_object();
         st = run_node(j, la->dir, la->main, env, inputs, state, timeout_ms, outputs);
@@ -1223,8 +1243,8 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
             p->inputs = json_incref(inputs);
             p->state = json_incref(state);
             p->env = json_incref(env);
-            p->next = j->posts;
-            j->posts = p;
+            p->next = *f->posts;
+            *f->posts = p;
         }
         json_decref(state);
     } else {
@@ -1437,24 +1457,35 @@ static void run_pres(rn_job *j, const rn_wf_step *steps, size_t n, action_slot *
     }
 }
 
-static void run_posts(rn_job *j) {
+/* Runs post steps (most recent first); returns failure when one of them failed. */
+static rn_step_status run_post_list(rn_job *j, rn_post_step *list, int depth) {
     frame f = job_frame(j);
-    for (rn_post_step *p = j->posts; p; p = p->next) {
+    rn_step_status all = RN_STEP_STATUS_SUCCESS;
+    for (rn_post_step *p = list; p; p = p->next) {
         char *err = NULL;
         rn_status_fns st = frame_status(&f);
         int cond = eval_if(&f, p->env, p->cond, &st, &err);
         if (cond == 1) {
-            j->sink.step_begin(j->sink.ud, p->name, 0);
+            j->sink.step_begin(j->sink.ud, p->name, depth);
             long t0 = mono_ms();
-            rn_step_status r = run_node(j, p->dir, p->script, p->env, p->inputs, p->state, 0, NULL);
-            if (r == RN_STEP_STATUS_FAILURE)
+            rn_step_status r =
+                p->kids ? run_post_list(j, p->kids, depth + 1)
+                        : run_node(j, p->dir, p->script, p->env, p->inputs, p->state, 0, NULL);
+            if (r == RN_STEP_STATUS_FAILURE) {
                 j->failed = true;
-            j->sink.step_end(j->sink.ud, p->name, 0, r, r, mono_ms() - t0);
+                all = RN_STEP_STATUS_FAILURE;
+            }
+            j->sink.step_end(j->sink.ud, p->name, depth, r, r, mono_ms() - t0);
         } else if (cond < 0) {
             rn_job_log(j, RN_LOG_ERROR, "post-if: %s", err);
         }
         free(err);
     }
+    return all;
+}
+
+static void run_posts(rn_job *j) {
+    run_post_list(j, j->posts, 0);
 }
 
 rn_step_status rn_job_run_steps(rn_job *j, const rn_wf_step *steps, size_t n) {

@@ -1,0 +1,2 @@
+require('fs').appendFileSync(process.env.GITHUB_STATE, 'mark=onfail-state\n');
+console.log('onfail main: ran');
