@@ -223,7 +223,7 @@ __attribute__((no_sanitize("address", "undefined"))) static int spawn_child(void
         if (r->fd[i] == i) { /* dup2 onto itself keeps CLOEXEC: clear it instead */
             if (syscall(SYS_fcntl, i, F_SETFD, 0L) < 0)
                 goto fail;
-        } else if (syscall(SYS_dup2, (long)r->fd[i], i) < 0) {
+        } else if (syscall(SYS_dup3, (long)r->fd[i], i, 0L) < 0) { /* dup2 is not on every arch */
             goto fail;
         }
     }
