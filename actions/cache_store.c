@@ -398,21 +398,46 @@ static void run_workers(void *(*fn)(void *), void *arg, int n) {
         pthread_join(th[t], NULL);
 }
 
-/* Per-thread copy state: a buffer (one read pass: read, hash, write) and an XXH3 state. */
+/* Per-thread copy state: a buffer (one read pass: read, hash, write), an XXH3 state, and for
+ * saves the thread's pack (small files appended to tree/p<k>, written a buffer at a time) or,
+ * for restores, the packs opened so far. */
 #define COPY_BUF (256 * 1024)
+#define PACK_MAX COPY_BUF /* files smaller than this are packed */
+#define MAX_PACKS 64
 typedef struct copier {
-    unsigned char *buf; /* COPY_BUF + 1 bytes */
+    unsigned char *buf;  /* COPY_BUF + 1 bytes */
+    unsigned char *pbuf; /* saves: pack bytes not yet written (COPY_BUF) */
     XXH3_state_t *xxh;
+    int pack; /* saves: this thread's pack number, its fd, bytes written, bytes buffered */
+    int pack_fd;
+    long long pack_off;
+    size_t fill;
+    int packs[MAX_PACKS]; /* restores: fds of the packs opened so far (-1: not yet) */
 } copier;
 
 static void copier_init(copier *c) {
+    memset(c, 0, sizeof *c);
     c->buf = rn_xmalloc(COPY_BUF + 1);
     c->xxh = XXH3_createState();
+    c->pack_fd = -1;
+    for (int i = 0; i < MAX_PACKS; i++)
+        c->packs[i] = -1;
 }
 
 static void copier_free(copier *c) {
     free(c->buf);
+    free(c->pbuf);
     XXH3_freeState(c->xxh);
+    if (c->pack_fd >= 0)
+        close(c->pack_fd);
+    for (int i = 0; i < MAX_PACKS; i++)
+        if (c->packs[i] >= 0)
+            close(c->packs[i]);
+}
+
+static void xxh_hex(XXH3_state_t *st, char sum[33]) {
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    snprintf(sum, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t n) {
@@ -452,14 +477,37 @@ static int copy_hash(copier *c, int in, int out, long long size, bool exact, cha
             return -1;
         left -= r;
     }
-    XXH128_hash_t h = XXH3_128bits_digest(c->xxh);
-    snprintf(sum, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+    xxh_hex(c->xxh, sum);
     return 0;
 }
 
-/* Name of stored file n under tree/. */
+/* Copies size bytes at off of pack into out, hashing them. Returns 0; 1 when the pack is
+ * short or unreadable; -1 when out cannot be written (errno). */
+static int copy_hash_at(copier *c, int pack, long long off, int out, long long size, char sum[33]) {
+    XXH3_128bits_reset(c->xxh);
+    for (long long done = 0; done < size;) {
+        size_t want = size - done >= COPY_BUF ? COPY_BUF : (size_t)(size - done);
+        ssize_t r = pread(pack, c->buf, want, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 1;
+        XXH3_128bits_update(c->xxh, c->buf, (size_t)r);
+        if (write_all(out, c->buf, (size_t)r))
+            return -1;
+        done += r;
+    }
+    xxh_hex(c->xxh, sum);
+    return 0;
+}
+
+/* Name of stored file n under tree/ (files of PACK_MAX bytes or more), and of pack k. */
 static void blob_name(long long n, char out[32]) {
     snprintf(out, 32, "%lld", n);
+}
+
+static void pack_name(int k, char out[32]) {
+    snprintf(out, 32, "p%d", k);
 }
 
 /* ---- saving ---- */
@@ -469,6 +517,8 @@ typedef struct sitem {
     char type; /* 'f', 'd', 'l'; 0: skipped (vanished or changed type while saved) */
     mode_t mode;
     long long size, mtime, blob;
+    int pack; /* a packed file: its pack (-2 until the pack is named) and offset; -1: tree/<blob> */
+    long long off;
     char *rel, *link;
     char sum[33];
 } sitem;
@@ -490,6 +540,7 @@ typedef struct saver {
     int tree_fd;
     size_t next; /* next batch (atomic) */
     int rc;      /* first error (atomic) */
+    int packs;   /* packs handed out to workers (atomic) */
     char *err;
     pthread_mutex_t lock;
 } saver;
@@ -534,6 +585,7 @@ static sitem *add_item(saver *sv, char type, char *rel, const struct stat *st) {
     it->type = type;
     it->rel = rel;
     it->blob = -1;
+    it->pack = -1;
     if (st) {
         it->mode = st->st_mode & 07777;
         it->mtime = (long long)st->st_mtim.tv_sec;
@@ -651,6 +703,53 @@ static void save_fail(saver *sv, char *msg) {
     free(msg);
 }
 
+/* Writes the thread's buffered pack bytes (the pack is created at the first flush). */
+static int pack_flush(saver *sv, copier *c) {
+    if (!c->fill)
+        return 0;
+    if (c->pack_fd < 0) {
+        c->pack = __atomic_fetch_add(&sv->packs, 1, __ATOMIC_RELAXED);
+        char name[32];
+        pack_name(c->pack, name);
+        c->pack_fd = c->pack < MAX_PACKS
+                         ? openat(sv->tree_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)
+                         : -1;
+    }
+    if (c->pack_fd < 0 || write_all(c->pack_fd, c->pbuf, c->fill)) {
+        save_fail(sv, rn_xprintf("cache: cannot write a pack: %s", strerror(errno)));
+        return -1;
+    }
+    c->pack_off += (long long)c->fill;
+    c->fill = 0;
+    return 0;
+}
+
+/* Reads a small file whole into the pack buffer and hashes it. Returns 0, 1 when it is shorter
+ * than its size, -1 when the pack cannot be written (already reported). */
+static int pack_file(saver *sv, copier *c, int in, sitem *it) {
+    size_t size = (size_t)it->size;
+    if (!c->pbuf)
+        c->pbuf = rn_xmalloc(COPY_BUF);
+    if (c->fill + size > COPY_BUF && pack_flush(sv, c))
+        return -1;
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(in, c->pbuf + c->fill + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 1;
+        got += (size_t)r;
+    }
+    XXH3_128bits_reset(c->xxh);
+    XXH3_128bits_update(c->xxh, c->pbuf + c->fill, size);
+    xxh_hex(c->xxh, it->sum);
+    it->pack = -2;
+    it->off = c->pack_off + (long long)c->fill;
+    c->fill += size;
+    return 0;
+}
+
 static void save_file(saver *sv, copier *c, int dfd, sitem *it) {
     const char *slash = strrchr(it->rel, '/');
     const char *name = slash ? slash + 1 : it->rel;
@@ -665,15 +764,21 @@ static void save_file(saver *sv, copier *c, int dfd, sitem *it) {
     it->mode = st.st_mode & 07777;
     it->size = st.st_size;
     it->mtime = (long long)st.st_mtim.tv_sec;
-    char bname[32];
-    blob_name(it->blob, bname);
-    int out = openat(sv->tree_fd, bname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-    int rc = out < 0 ? -1 : copy_hash(c, in, out, it->size, false, it->sum);
-    if (rc)
-        save_fail(sv, rn_xprintf("cache: cannot copy %s: %s", it->rel,
-                                 rc > 0 ? "it changed while it was saved" : strerror(errno)));
-    if (out >= 0)
-        close(out);
+    if (it->size < PACK_MAX) {
+        if (pack_file(sv, c, in, it) > 0)
+            save_fail(sv,
+                      rn_xprintf("cache: cannot copy %s: it changed while it was saved", it->rel));
+    } else {
+        char bname[32];
+        blob_name(it->blob, bname);
+        int out = openat(sv->tree_fd, bname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        int rc = out < 0 ? -1 : copy_hash(c, in, out, it->size, false, it->sum);
+        if (rc)
+            save_fail(sv, rn_xprintf("cache: cannot copy %s: %s", it->rel,
+                                     rc > 0 ? "it changed while it was saved" : strerror(errno)));
+        if (out >= 0)
+            close(out);
+    }
     close(in);
 }
 
@@ -681,17 +786,30 @@ static void *save_worker(void *arg) {
     saver *sv = arg;
     copier c;
     copier_init(&c);
+    /* the files this thread packed: they get its pack's number once it exists */
+    size_t *mine = NULL, nmine = 0, cap = 0;
     for (;;) {
         size_t b = __atomic_fetch_add(&sv->next, 1, __ATOMIC_RELAXED);
         if (b >= sv->nb || __atomic_load_n(&sv->rc, __ATOMIC_RELAXED))
             break;
         sbatch *ba = &sv->batches[b];
         int dfd = open(ba->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        for (size_t k = 0; k < ba->n && !__atomic_load_n(&sv->rc, __ATOMIC_RELAXED); k++)
-            save_file(sv, &c, dfd, &sv->items[sv->files[ba->first + k]]);
+        for (size_t k = 0; k < ba->n && !__atomic_load_n(&sv->rc, __ATOMIC_RELAXED); k++) {
+            size_t i = sv->files[ba->first + k];
+            save_file(sv, &c, dfd, &sv->items[i]);
+            if (sv->items[i].pack == -2) {
+                if (nmine == cap)
+                    mine = rn_xrealloc(mine, (cap = cap ? cap * 2 : 256) * sizeof *mine);
+                mine[nmine++] = i;
+            }
+        }
         if (dfd >= 0)
             close(dfd);
     }
+    if (!__atomic_load_n(&sv->rc, __ATOMIC_RELAXED) && pack_flush(sv, &c) == 0)
+        for (size_t k = 0; k < nmine; k++)
+            sv->items[mine[k]].pack = c.pack;
+    free(mine);
     copier_free(&c);
     return NULL;
 }
@@ -730,7 +848,7 @@ static json_t *save_files(saver *sv, const char *const *items, size_t n, long lo
         if (!it->type)
             continue;
         if (it->type == 'f') {
-            if (it->blob != blob) {
+            if (it->pack < 0 && it->blob != blob) {
                 char from[32], to[32];
                 blob_name(it->blob, from);
                 blob_name(blob, to);
@@ -744,9 +862,13 @@ static json_t *save_files(saver *sv, const char *const *items, size_t n, long lo
             *unpacked += it->size;
         }
         char tstr[2] = {it->type, 0};
-        json_array_append_new(man, json_pack("[s,i,I,I,s,s,s]", tstr, (int)it->mode,
-                                             (json_int_t)it->size, (json_int_t)it->mtime, it->rel,
-                                             it->link ? it->link : "", it->sum));
+        json_t *e = json_pack("[s,i,I,I,s,s,s]", tstr, (int)it->mode, (json_int_t)it->size,
+                              (json_int_t)it->mtime, it->rel, it->link ? it->link : "", it->sum);
+        if (it->type == 'f' && it->pack >= 0) {
+            json_array_append_new(e, json_integer(it->pack));
+            json_array_append_new(e, json_integer(it->off));
+        }
+        json_array_append_new(man, e);
     }
     *nfiles = blob;
     return man;
@@ -1022,6 +1144,8 @@ typedef struct ritem {
     char type;
     mode_t mode;
     long long size, mtime, blob;
+    int pack; /* a packed file: its pack and offset; -1: tree/<blob> */
+    long long off;
     const char *rel, *link, *sum;
     char *staged; /* where it is built */
     size_t top;
@@ -1070,8 +1194,17 @@ static void restore_fail(restorer *r, int rc, char *msg) {
 /* Copies one stored file into its staged place, checking its size and checksum on the way. */
 static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
     char bname[32];
-    blob_name(it->blob, bname);
-    int in = openat(r->tfd, bname, O_RDONLY | O_CLOEXEC);
+    int in;
+    if (it->pack >= 0) {
+        if (c->packs[it->pack] < 0) {
+            pack_name(it->pack, bname);
+            c->packs[it->pack] = openat(r->tfd, bname, O_RDONLY | O_CLOEXEC);
+        }
+        in = c->packs[it->pack];
+    } else {
+        blob_name(it->blob, bname);
+        in = openat(r->tfd, bname, O_RDONLY | O_CLOEXEC);
+    }
     if (in < 0) {
         restore_fail(r, 1, NULL);
         return;
@@ -1081,7 +1214,9 @@ static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
                       : openat(dfd, slash ? slash + 1 : it->staged,
                                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     char sum[33];
-    int rc = out < 0 ? -1 : copy_hash(c, in, out, it->size, true, sum);
+    int rc = out < 0         ? -1
+             : it->pack >= 0 ? copy_hash_at(c, in, it->off, out, it->size, sum)
+                             : copy_hash(c, in, out, it->size, true, sum);
     int e = errno;
     if (rc == 0 && it->sum && *it->sum && strcmp(sum, it->sum))
         rc = 1;
@@ -1098,7 +1233,8 @@ static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
     }
     if (out >= 0)
         close(out);
-    close(in);
+    if (it->pack < 0)
+        close(in);
 }
 
 static void *restore_worker(void *arg) {
@@ -1269,6 +1405,16 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         ri->link = json_string_value(json_array_get(it, 5));
         ri->sum = json_string_value(json_array_get(it, 6));
         ri->blob = ri->type == 'f' ? nb++ : -1;
+        ri->pack = -1;
+        if (ri->type == 'f' && json_array_size(it) >= 9) {
+            json_int_t pk = json_integer_value(json_array_get(it, 7));
+            ri->off = json_integer_value(json_array_get(it, 8));
+            if (pk < 0 || pk >= MAX_PACKS || ri->off < 0) {
+                rc = 1;
+                break;
+            }
+            ri->pack = (int)pk;
+        }
         if (!ntops || !under(tops[ntops - 1].rel, ri->rel)) {
             tops[ntops].rel = ri->rel;
             rc = stage_top(&tops[ntops++], ri->type, workspace, err) ? -1 : 0;
@@ -1457,6 +1603,10 @@ static int build_archive(int dfd, json_t *man) {
     int rc = archive_write_open2(ar, &ho, NULL, hashed_write, NULL, NULL) == ARCHIVE_OK ? 0 : -1;
     char *buf = rn_xmalloc(1 << 20);
     long long blob = 0;
+    int packs[MAX_PACKS];
+    for (int k = 0; k < MAX_PACKS; k++)
+        packs[k] = -1;
+    XXH3_state_t *xxh = XXH3_createState();
     for (size_t i = 0; rc == 0 && i < json_array_size(man); i++) {
         json_t *it = json_array_get(man, i);
         char type = json_string_value(json_array_get(it, 0))[0];
@@ -1471,26 +1621,54 @@ static int build_archive(int dfd, json_t *man) {
         archive_entry_set_size(ae, size);
         if (type == 'l')
             archive_entry_copy_symlink(ae, json_string_value(json_array_get(it, 5)));
+        /* a file's bytes: tree/<n>, or a range of a pack; checked against its checksum */
         int in = -1;
-        if (type == 'f') {
+        long long off = 0;
+        json_int_t pk = json_array_size(it) >= 9 ? json_integer_value(json_array_get(it, 7)) : -1;
+        if (type == 'f' && pk >= 0 && pk < MAX_PACKS) {
+            off = json_integer_value(json_array_get(it, 8));
+            if (packs[pk] < 0) {
+                char name[32];
+                pack_name((int)pk, name);
+                packs[pk] = openat(tfd, name, O_RDONLY | O_CLOEXEC);
+            }
+            in = packs[pk];
+            blob++;
+        } else if (type == 'f') {
             char name[32];
             blob_name(blob++, name);
             in = openat(tfd, name, O_RDONLY | O_CLOEXEC);
-            if (in < 0)
-                rc = -1;
+            pk = -1;
         }
+        if (type == 'f' && in < 0)
+            rc = -1;
         if (rc == 0 && archive_write_header(ar, ae) != ARCHIVE_OK)
             rc = -1;
+        XXH3_128bits_reset(xxh);
         for (long long done = 0; rc == 0 && done < size;) {
-            ssize_t r = read(in, buf, 1 << 20);
+            size_t want = size - done < (1 << 20) ? (size_t)(size - done) : (1 << 20);
+            ssize_t r = pread(in, buf, want, (off_t)(off + done));
             if (r <= 0 || archive_write_data(ar, buf, (size_t)r) != r)
                 rc = -1;
+            else
+                XXH3_128bits_update(xxh, buf, (size_t)r);
             done += r;
         }
-        if (in >= 0)
+        const char *want = json_string_value(json_array_get(it, 6));
+        if (rc == 0 && type == 'f' && want && *want) {
+            char sum[33];
+            xxh_hex(xxh, sum);
+            if (strcmp(sum, want))
+                rc = -1; /* a corrupt unpacked copy makes no archive */
+        }
+        if (in >= 0 && pk < 0)
             close(in);
         archive_entry_free(ae);
     }
+    for (int k = 0; k < MAX_PACKS; k++)
+        if (packs[k] >= 0)
+            close(packs[k]);
+    XXH3_freeState(xxh);
     if (rc == 0 && archive_write_close(ar) != ARCHIVE_OK)
         rc = -1;
     archive_write_free(ar);

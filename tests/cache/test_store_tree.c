@@ -168,14 +168,16 @@ static int restore(const char *key, const char *ws_rel) {
     return r;
 }
 
-static char *blob(const char *key, int n) {
+/* A file of the entry's unpacked copy: tree/<n> (files of 256 KiB or more) or tree/p<k> (packs
+ * of smaller files), made writable. */
+static char *blob(const char *key, const char *name) {
     const char *scopes[] = {"s"};
     const char *keys[] = {key};
     rn_cache_entry e;
     assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, "v", &e), 1);
-    char *p = rn_xprintf("%s/entries/%s/tree/%d", rn_cache_store_root(st), e.id, n);
+    char *p = rn_xprintf("%s/entries/%s/tree/%s", rn_cache_store_root(st), e.id, name);
     rn_cache_entry_clear(&e);
-    chmod(p, 0644);
+    assert_int_equal(chmod(p, 0644), 0);
     return p;
 }
 
@@ -288,63 +290,66 @@ static void test_merge_over_existing(void **state) {
 
 static void test_corrupt_leaves_nothing(void **state) {
     (void)state;
-    /* a path outside the workspace, as ~/.m2 is for a checkout */
+    /* a path outside the workspace, as ~/.m2 is for a checkout; a.jar and b.pom are packed
+     * (p0: a at 0, b at 5000), big.jar (the third file) is tree/2 */
     put("e/home/.m2/repository/g/a.jar", 5000, 1, 0644);
     put("e/home/.m2/repository/g/b.pom", 300, 2, 0644);
+    put("e/home/.m2/repository/g/big.jar", 300000, 3, 0644);
     char *w = P("e/home/work/repo");
     mkdirs(w);
     free(w);
     const char *items[] = {"e/home/.m2/repository"};
-    char *key = save("e/home/work/repo", items, 1);
-    char *k2 = save("e/home/work/repo", items, 1);
-    char *k3 = save("e/home/work/repo", items, 1);
-    char *k4 = save("e/home/work/repo", items, 1);
-    /* a fresh home: restoring makes ../../.m2 */
     char *w2 = P("f/home/work/repo");
     mkdirs(w2);
     free(w2);
-    /* one changed byte, a truncated file, a longer file, a missing file: each a miss that
-     * leaves no folder and no staging behind */
-    char *b0 = blob(key, 0);
-    FILE *f = fopen(b0, "r+");
-    assert_non_null(f);
-    fseek(f, 4000, SEEK_SET);
-    fputc('X', f);
-    fclose(f);
-    assert_int_equal(restore(key, "f/home/work/repo"), 1);
-    char *b1 = blob(k2, 1);
-    assert_int_equal(truncate(b1, 299), 0);
-    assert_int_equal(restore(k2, "f/home/work/repo"), 1);
-    char *b2 = blob(k3, 1);
-    f = fopen(b2, "a");
-    fputc('+', f);
-    fclose(f);
-    assert_int_equal(restore(k3, "f/home/work/repo"), 1);
-    char *b3 = blob(k4, 0);
-    assert_int_equal(unlink(b3), 0);
-    assert_int_equal(restore(k4, "f/home/work/repo"), 1);
-    char *names = listing("f/home");
-    assert_string_equal(names, "work");
-    free(names);
+    /* a changed byte in a pack and in a file, a truncated pack, a shorter, a longer and a
+     * missing file, a missing pack: each a miss that leaves no folder and no staging behind */
+    for (int c = 0; c < 7; c++) {
+        char *key = save("e/home/work/repo", items, 1);
+        char *b = blob(key, c < 2 || c == 6 ? "p0" : "2");
+        if (c == 0 || c == 2) {
+            FILE *f = fopen(b, "r+");
+            assert_non_null(f);
+            fseek(f, c == 0 ? 4000 : 250000, SEEK_SET);
+            fputc('X', f);
+            fclose(f);
+        } else if (c == 1) {
+            assert_int_equal(truncate(b, 5299), 0);
+        } else if (c == 3) {
+            assert_int_equal(truncate(b, 299999), 0);
+        } else if (c == 4) {
+            FILE *f = fopen(b, "a");
+            fputc('+', f);
+            fclose(f);
+        } else {
+            assert_int_equal(unlink(b), 0);
+        }
+        assert_int_equal(restore(key, "f/home/work/repo"), 1);
+        if (c == 0) { /* nor is an archive made of it for the cache server */
+            const char *scopes[] = {"s"};
+            const char *keys[] = {key};
+            rn_cache_entry e;
+            assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, "v", &e), 1);
+            assert_int_equal(rn_cache_open_archive(st, &e), -1);
+            rn_cache_entry_clear(&e);
+        }
+        char *names = listing("f/home");
+        assert_string_equal(names, "work");
+        free(names);
+        free(b);
+        free(key);
+    }
     /* an intact one restores there */
-    char *k5 = save("e/home/work/repo", items, 1);
-    assert_int_equal(restore(k5, "f/home/work/repo"), 0);
+    char *k = save("e/home/work/repo", items, 1);
+    assert_int_equal(restore(k, "f/home/work/repo"), 0);
     char *a = tree("e/home/.m2/repository"), *b = tree("f/home/.m2/repository");
     assert_string_equal(b, a);
-    names = listing("f/home/.m2");
+    char *names = listing("f/home/.m2");
     assert_string_equal(names, "repository");
     free(names);
     free(a);
     free(b);
-    free(b0);
-    free(b1);
-    free(b2);
-    free(b3);
-    free(key);
-    free(k2);
-    free(k3);
-    free(k4);
-    free(k5);
+    free(k);
 }
 
 static void test_file_and_two_paths(void **state) {

@@ -294,15 +294,15 @@ static void test_corrupt_is_a_miss(void **state) {
     save_ok("s", "badman", "v", "co");
     char *dest = P("dest-corrupt");
     mkdir(dest, 0755);
-    /* a truncated file of the unpacked copy */
-    char *blob = entry_file("trunc", "v", "tree/1");
+    /* a truncated unpacked copy (small files are packed: a and b are bytes 0-31 of pack p0) */
+    char *blob = entry_file("trunc", "v", "tree/p0");
     chmod(blob, 0644);
-    assert_int_equal(truncate(blob, 3), 0);
+    assert_int_equal(truncate(blob, 20), 0);
     assert_int_equal(restore_into("trunc", "v", dest), 1);
     free(blob);
     /* a same-size change inside a stored file (the per-file checksum catches it) */
     save_ok("s", "flip", "v", "co");
-    char *fblob = entry_file("flip", "v", "tree/0");
+    char *fblob = entry_file("flip", "v", "tree/p0");
     chmod(fblob, 0644);
     FILE *ff = fopen(fblob, "r+");
     assert_non_null(ff);
