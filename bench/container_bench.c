@@ -8,8 +8,11 @@
  *    `bwrap --unshare-all --ro-bind R / --proc /proc --dev /dev /bin/true`, interleaved, both
  *    started as processes through the same rn_proc_run(); also the in-process API alone
  *    (rn_container_create + one step + rn_container_destroy), which is what a job pays.
- * 2. STEPS steps of `true` in one container against the same steps on the host (rn_proc_run
- *    with and without .container), interleaved; per-step medians and their difference. */
+ * 2. STEPS steps of `true` in one container against the same program on the host (rn_proc_run
+ *    with and without .container), interleaved: busybox's `true` in the busybox container and
+ *    on the host, and the host's `true` in a host-root container (lower "/", what `runnel run`
+ *    does without -P) and on the host; best, median and mean differences per step.
+ * Every measure is printed as best-of-N and median (the machine is shared and noisy). */
 #include "common/arena.h"
 #include "sandbox/container.h"
 
@@ -103,7 +106,8 @@ int main(int argc, char **argv) {
     double *ver = rn_xcalloc((size_t)iters, sizeof *ver);
     double *rn = rn_xcalloc((size_t)iters, sizeof *rn), *bw = rn_xcalloc((size_t)iters, sizeof *bw),
            *api = rn_xcalloc((size_t)iters, sizeof *api),
-           *api_cg = rn_xcalloc((size_t)iters, sizeof *api_cg);
+           *api_cg = rn_xcalloc((size_t)iters, sizeof *api_cg),
+           *api_shm = rn_xcalloc((size_t)iters, sizeof *api_shm);
     const char *lowers[] = {rootfs};
     rn_container_opts co = {0};
     co.lowers = lowers;
@@ -112,22 +116,30 @@ int main(int argc, char **argv) {
     co.env = host_env;
     rn_container_opts co_cg = co; /* the same with a limit: a pids cgroup to make and join */
     co_cg.pids_max = 4096;
+    /* And with the writable layer on a tmpfs: what the layer's directories on a disk cost. */
+    char shm_state[] = "/dev/shm/runnel-bench-state.XXXXXX";
+    rn_container_opts co_shm = co;
+    co_shm.state_root = mkdtemp(shm_state) ? shm_state : NULL;
     const char *true_argv[] = {"/bin/true", NULL};
     for (int i = 0; i < iters; i++) {
         rn[i] = timed(rn_argv, NULL);
         ver[i] = timed(ver_argv, NULL);
         bw[i] = timed(bw_argv, NULL);
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
+            if (k == 2 && !co_shm.state_root) {
+                api_shm[i] = 0;
+                continue;
+            }
             char *err = NULL;
             double t0 = now_ms();
-            rn_container *c = rn_container_create(k ? &co_cg : &co, &err);
+            rn_container *c = rn_container_create(k == 2 ? &co_shm : k ? &co_cg : &co, &err);
             if (!c) {
                 fprintf(stderr, "container_bench: %s\n", err);
                 return 1;
             }
             double t = timed(true_argv, c);
             rn_container_destroy(c);
-            (k ? api_cg : api)[i] = t < 0 ? -1 : now_ms() - t0;
+            (k == 2 ? api_shm : k ? api_cg : api)[i] = t < 0 ? -1 : now_ms() - t0;
         }
         if (rn[i] < 0 || bw[i] < 0 || api[i] < 0 || api_cg[i] < 0) {
             fprintf(stderr, "container_bench: a run failed (runnel %.1f, bwrap %.1f)\n", rn[i],
@@ -140,34 +152,58 @@ int main(int argc, char **argv) {
     report("runnel sandbox exec (process)", rn, iters, bw);
     report("runnel API: create + step + destroy", api, iters, bw);
     report("runnel API, with a pids limit (cgroup)", api_cg, iters, bw);
+    if (co_shm.state_root) {
+        report("runnel API, writable layer on tmpfs", api_shm, iters, bw);
+        rmdir(shm_state);
+    }
     report("(runnel --version alone: process start)", ver, iters, NULL);
 
+    /* Per step, the same program on both sides: busybox's `true` (the rootfs's static binary,
+     * run from the host path on the host), and the host's own `true` in a host-root container
+     * (lower "/": how `runnel run` runs a job without -P) against the host. */
     char *err = NULL;
-    rn_container *c = rn_container_create(&co, &err);
-    if (!c) {
+    const char *host_root[] = {"/"};
+    rn_container_opts co_host = co;
+    co_host.lowers = host_root;
+    rn_container *c = rn_container_create(&co, &err),
+                 *ch = c ? rn_container_create(&co_host, &err) : NULL;
+    if (!c || !ch) {
         fprintf(stderr, "container_bench: %s\n", err);
         return 1;
     }
-    const char *host_true[] = {"true", NULL};
-    double *in_c = rn_xcalloc((size_t)steps, sizeof *in_c),
-           *on_h = rn_xcalloc((size_t)steps, sizeof *on_h);
-    double tot_c = 0, tot_h = 0;
+    char *bb_host = rn_xprintf("%s/bin/true", rootfs);
+    const char *bb_host_argv[] = {bb_host, NULL}, *host_true[] = {"true", NULL};
+    double *v[4];
+    for (int k = 0; k < 4; k++)
+        v[k] = rn_xcalloc((size_t)steps, sizeof *v[k]);
     for (int i = 0; i < steps; i++) {
-        tot_c += in_c[i] = timed(true_argv, c);
-        tot_h += on_h[i] = timed(host_true, NULL);
-        if (in_c[i] < 0 || on_h[i] < 0) {
+        v[0][i] = timed(bb_host_argv, NULL);
+        v[1][i] = timed(true_argv, c);
+        v[2][i] = timed(host_true, NULL);
+        v[3][i] = timed(host_true, ch);
+        if (v[0][i] < 0 || v[1][i] < 0 || v[2][i] < 0 || v[3][i] < 0) {
             fprintf(stderr, "container_bench: a step failed\n");
             return 1;
         }
     }
     rn_container_destroy(c);
-    printf("%d steps of `true`, interleaved, per step:\n", steps);
-    report("host", on_h, steps, NULL);
-    report("in one container", in_c, steps, on_h);
-    printf("  overhead per step: best %.2f ms, median %.2f ms (totals: host %.0f ms, container "
-           "%.0f ms)\n",
-           best(in_c, steps) - best(on_h, steps), median(in_c, steps) - median(on_h, steps), tot_h,
-           tot_c);
+    rn_container_destroy(ch);
+    printf("%d steps, interleaved, per step:\n", steps);
+    report("busybox true, host", v[0], steps, NULL);
+    report("busybox true, busybox container", v[1], steps, v[0]);
+    report("host true, host", v[2], steps, NULL);
+    report("host true, host-root container", v[3], steps, v[2]);
+    for (int k = 0; k < 2; k++) {
+        double *h = v[2 * k], *in = v[2 * k + 1], th = 0, tc = 0;
+        for (int i = 0; i < steps; i++)
+            th += h[i], tc += in[i];
+        printf("  overhead per step, %-16s best %+.2f ms, median %+.2f ms, mean %+.2f ms\n",
+               k ? "host-root:" : "busybox:", best(in, steps) - best(h, steps),
+               median(in, steps) - median(h, steps), (tc - th) / steps);
+    }
+    free(bb_host);
+    for (int k = 0; k < 4; k++)
+        free(v[k]);
     cmd = rn_xprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "container_bench: could not remove %s\n", dir);
@@ -178,7 +214,6 @@ int main(int argc, char **argv) {
     free(bw);
     free(api);
     free(api_cg);
-    free(in_c);
-    free(on_h);
+    free(api_shm);
     return 0;
 }
