@@ -1157,7 +1157,8 @@ typedef struct ritem {
 typedef struct rtop {
     const char *rel;
     char *dst, *staging, *staged, *made;
-    bool merge;
+    bool merge;  /* dst is an existing folder: staged inside it, merged into it */
+    bool merged; /* something was merged into an existing folder: set every folder's mode */
 } rtop;
 
 /* Files with the same staged folder, copied by one worker with one folder fd. */
@@ -1174,6 +1175,7 @@ typedef struct restorer {
     size_t nb;
     const char *workspace;
     int tfd;
+    mode_t umask;
     size_t next; /* next batch (atomic) */
     int rc;      /* first failure (atomic): 1 corrupt entry, -1 write error */
     char *err;
@@ -1209,10 +1211,16 @@ static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
         restore_fail(r, 1, NULL);
         return;
     }
+    /* created with its mode (writable through this fd whatever the mode); a second copy of a
+     * path (overlapping saved paths) replaces the first */
     const char *slash = strrchr(it->staged, '/');
-    int out = dfd < 0 ? -1
-                      : openat(dfd, slash ? slash + 1 : it->staged,
-                               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const char *name = slash ? slash + 1 : it->staged;
+    bool chmod_needed = (it->mode & ~r->umask) != it->mode || (it->mode & 07000);
+    int out = dfd < 0 ? -1 : openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, it->mode);
+    if (out < 0 && errno == EEXIST) {
+        out = openat(dfd, name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        chmod_needed = true;
+    }
     char sum[33];
     int rc = out < 0         ? -1
              : it->pack >= 0 ? copy_hash_at(c, in, it->off, out, it->size, sum)
@@ -1227,7 +1235,7 @@ static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
         restore_fail(r, 1, NULL);
     } else {
         struct timespec ts[2] = {{(time_t)it->mtime, 0}, {(time_t)it->mtime, 0}};
-        if (it->mode != 0600)
+        if (chmod_needed)
             fchmod(out, it->mode);
         futimens(out, ts);
     }
@@ -1235,6 +1243,78 @@ static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
         close(out);
     if (it->pack < 0)
         close(in);
+}
+
+/* Folders of one depth, made on worker threads (inode creation is most of a folder's cost). */
+typedef struct mkjob {
+    restorer *r;
+    const size_t *idx; /* items */
+    size_t n, next;    /* next (atomic) */
+} mkjob;
+
+static void *mkdir_worker(void *arg) {
+    mkjob *j = arg;
+    for (;;) {
+        size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (k >= j->n || __atomic_load_n(&j->r->rc, __ATOMIC_RELAXED))
+            break;
+        const ritem *ri = &j->r->items[j->idx[k]];
+        if (mkdir(ri->staged, ri->mode | 0700) && errno != EEXIST)
+            restore_fail(j->r, -1,
+                         rn_xprintf("cache: cannot create %s/%s: %s", j->r->workspace, ri->rel,
+                                    strerror(errno)));
+    }
+    return NULL;
+}
+
+typedef struct depth_idx {
+    size_t depth, idx;
+} depth_idx;
+
+static int cmp_depth(const void *a, const void *b) {
+    const depth_idx *x = a, *y = b;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Makes the staged folders idx[0..n), parents first: one depth at a time, each in parallel. */
+static void make_dirs(restorer *r, const size_t *idx, size_t n) {
+    depth_idx *v = rn_xmalloc((n + 1) * sizeof *v);
+    for (size_t k = 0; k < n; k++) {
+        size_t d = 0;
+        for (const char *c = r->items[idx[k]].staged; *c; c++)
+            d += *c == '/';
+        v[k] = (depth_idx){d, idx[k]};
+    }
+    if (n)
+        qsort(v, n, sizeof *v, cmp_depth);
+    size_t *level = rn_xmalloc((n + 1) * sizeof *level);
+    for (size_t a = 0; a < n && !r->rc;) {
+        size_t b = a;
+        while (b < n && v[b].depth == v[a].depth) {
+            level[b - a] = v[b].idx;
+            b++;
+        }
+        mkjob j = {r, level, b - a, 0};
+        run_workers(mkdir_worker, &j, worker_count(b - a));
+        a = b;
+    }
+    free(level);
+    free(v);
+}
+
+/* The process's umask, without changing it (other threads may be creating files). */
+static mode_t current_umask(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned m = 0777; /* unknown: always set modes */
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &m) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (mode_t)m;
 }
 
 static void *restore_worker(void *arg) {
@@ -1270,11 +1350,11 @@ static bool under(const char *top, const char *rel) {
     return !strncmp(rel, top, l) && (!rel[l] || rel[l] == '/');
 }
 
-static int place(const char *src, const char *dst);
+static int place(const char *src, const char *dst, bool *merged);
 
 /* Moves every entry of folder src into folder dst (tar's overwrite: files replace files,
  * folders merge, other files stay). */
-static int merge_dir(const char *src, const char *dst) {
+static int merge_dir(const char *src, const char *dst, bool *merged) {
     DIR *d = opendir(src);
     if (!d)
         return -1;
@@ -1292,7 +1372,7 @@ static int merge_dir(const char *src, const char *dst) {
     for (size_t i = 0; i < n; i++) {
         if (rc == 0) {
             char *s = rn_xprintf("%s/%s", src, names[i]), *t = rn_xprintf("%s/%s", dst, names[i]);
-            rc = place(s, t);
+            rc = place(s, t, merged);
             free(s);
             free(t);
         }
@@ -1303,9 +1383,10 @@ static int merge_dir(const char *src, const char *dst) {
 }
 
 /* Moves src to dst: one rename when dst is free, else as merge_dir. */
-static int place(const char *src, const char *dst) {
+static int place(const char *src, const char *dst, bool *merged) {
     if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
         return 0;
+    *merged = true;
     if (errno != EEXIST && errno != EINVAL && errno != ENOSYS)
         return -1;
     struct stat ss, ds;
@@ -1314,7 +1395,7 @@ static int place(const char *src, const char *dst) {
     if (lstat(dst, &ds))
         return rename(src, dst);
     if (S_ISDIR(ss.st_mode) && S_ISDIR(ds.st_mode)) {
-        if (merge_dir(src, dst))
+        if (merge_dir(src, dst, merged))
             return -1;
         rmdir(src);
         return 0;
@@ -1383,6 +1464,7 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
     r.n = n;
     r.workspace = workspace;
     r.tfd = tfd;
+    r.umask = current_umask();
     pthread_mutex_init(&r.lock, NULL);
     rtop *tops = rn_xcalloc(n + 1, sizeof *tops);
     size_t ntops = 0;
@@ -1421,7 +1503,8 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         }
         ri->top = ntops - 1;
     }
-    /* folders and links in their staged places, parents first */
+    /* staged places; folders, then links, then files */
+    size_t *dirs = rn_xmalloc((n + 1) * sizeof *dirs), ndirs = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         ritem *ri = &r.items[i];
         const rtop *t = &tops[ri->top];
@@ -1430,24 +1513,8 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         else
             ri->staged = rn_xprintf("%s/%s", t->staged,
                                     strcmp(t->rel, ".") ? ri->rel + strlen(t->rel) + 1 : ri->rel);
-        if (ri->type == 'd' && !(t->merge && ri->staged && !strcmp(ri->staged, t->staging))) {
-            if (mkdir(ri->staged, ri->mode | 0700) && errno != EEXIST) {
-                *err = rn_xprintf("cache: cannot create %s/%s: %s", workspace, ri->rel,
-                                  strerror(errno));
-                rc = -1;
-            }
-        } else if (ri->type == 'l') {
-            const char *target = ri->link ? ri->link : "";
-            int s = symlink(target, ri->staged);
-            if (s && errno == EEXIST) {
-                unlink(ri->staged);
-                s = symlink(target, ri->staged);
-            }
-            if (s) {
-                *err = rn_xprintf("cache: cannot create link %s/%s: %s", workspace, ri->rel,
-                                  strerror(errno));
-                rc = -1;
-            }
+        if (ri->type == 'd' && !(t->merge && !strcmp(ri->staged, t->staging))) {
+            dirs[ndirs++] = i;
         } else if (ri->type == 'f') {
             /* batches: consecutive files of one staged folder, at most 32 */
             rbatch *b = r.nb ? &r.batches[r.nb - 1] : NULL;
@@ -1465,6 +1532,31 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
             r.files[r.nfiles++] = i;
         }
     }
+    if (rc == 0) {
+        make_dirs(&r, dirs, ndirs);
+        rc = r.rc;
+        if (rc) {
+            *err = r.err;
+            r.err = NULL;
+        }
+    }
+    free(dirs);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        ritem *ri = &r.items[i];
+        if (ri->type == 'l') {
+            const char *target = ri->link ? ri->link : "";
+            int s = symlink(target, ri->staged);
+            if (s && errno == EEXIST) {
+                unlink(ri->staged);
+                s = symlink(target, ri->staged);
+            }
+            if (s) {
+                *err = rn_xprintf("cache: cannot create link %s/%s: %s", workspace, ri->rel,
+                                  strerror(errno));
+                rc = -1;
+            }
+        }
+    }
     /* files: copied and checked on worker threads */
     if (rc == 0 && r.nfiles) {
         run_workers(restore_worker, &r, worker_count(r.nfiles));
@@ -1477,7 +1569,9 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
     /* into place */
     for (size_t k = 0; k < ntops && rc == 0; k++) {
         rtop *t = &tops[k];
-        if (t->merge ? merge_dir(t->staging, t->dst) : place(t->staged, t->dst)) {
+        t->merged = t->merge;
+        if (t->merge ? merge_dir(t->staging, t->dst, &t->merged)
+                     : place(t->staged, t->dst, &t->merged)) {
             *err = rn_xprintf("cache: cannot move %s into place: %s", t->dst, strerror(errno));
             rc = -1;
         }
@@ -1494,7 +1588,8 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         char *dst =
             strcmp(ri->rel, ".") ? rn_xprintf("%s/%s", workspace, ri->rel) : rn_xstrdup(workspace);
         struct timespec ts[2] = {{(time_t)ri->mtime, 0}, {(time_t)ri->mtime, 0}};
-        chmod(dst, ri->mode);
+        if (tops[ri->top].merged || ((ri->mode | 0700) & ~r.umask) != ri->mode)
+            chmod(dst, ri->mode);
         utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
         free(dst);
     }
