@@ -5,7 +5,8 @@
  * mode is host) network namespaces, plus a user namespace when runnel is not root (or when asked).
  * It mounts an overlayfs of the lower directories with a per-container writable upper layer,
  * pivots into it, sets up /proc, a minimal /dev, read-only /sys, tmpfs /tmp and the bind mounts,
- * and then only reaps orphans. Its cgroup carries the memory, pids and cpu limits.
+ * and then only reaps orphans. A cgroup, made only when limits are given and only in the
+ * hierarchies they need, carries the memory, pids and cpu limits.
  *
  * Each step is then a process started INSIDE the container through the ordinary process API:
  * set rn_proc_opts.container and call rn_proc_start(). proc.c hands the start to
@@ -14,8 +15,9 @@
  * modelled on Docker's default profile) and execs. The process is still a direct child of runnel
  * in its own session, so proc.c's streaming, timeout, cancel and orphan semantics are unchanged.
  *
- * rn_container_destroy() kills every process of the container through its cgroup (and the pid
- * namespace's init), then removes the cgroup and the writable layer: nothing outlives a job.
+ * rn_container_destroy() kills every process of the container through its pid namespace (the
+ * init's end kills everything in it) and its cgroup if it has one, then removes the cgroup and
+ * the writable layer: nothing outlives a job.
  *
  * Ownership: rn_container_create() copies everything it needs from rn_container_opts; the caller
  * owns the returned container and releases it with rn_container_destroy(), after every rn_proc
@@ -113,7 +115,8 @@ int rn_container_kill_all(rn_container *c);
 /* Host pid of the container's init (pid 1 inside). */
 pid_t rn_container_init_pid(const rn_container *c);
 
-/* Number of processes currently in the container's cgroup (init included), -1 if unknown. */
+/* Number of live processes in the container's pid namespace (init included; zombies not
+ * counted), -1 if unknown. */
 int rn_container_nprocs(const rn_container *c);
 
 /* OOM kills so far in the container's memory cgroup (0 without a memory controller). */
@@ -128,7 +131,7 @@ char *rn_container_describe(const rn_container *c, const rn_proc_result *r,
 /* Limits that could not be applied (missing controllers), "" when none. Owned by c. */
 const char *rn_container_warnings(const rn_container *c);
 
-/* "v1", "v2" or "none": the cgroup hierarchy the container's limits use. */
+/* "v1", "v2" or "none" (no limits, so no cgroup): the hierarchy the container's limits use. */
 const char *rn_container_cgroup_version(const rn_container *c);
 
 /* --- Hook for sandbox/proc.c (not for other callers) ---
