@@ -180,7 +180,7 @@ net-none)
     expect "private lo" "lo" "$(run --net private -- sh -c 'ls /sys/class/net')"
     ;;
 userns)
-    # Not root: a user namespace maps container root to the caller; no cgroups (warning only).
+    # Not root: a user namespace maps container root to the caller (no limits: no cgroup needed).
     command -v setpriv >/dev/null || skip "setpriv (util-linux) missing"
     [ "$(id -u)" = 0 ] || skip "needs root to switch to an unprivileged user"
     chmod 755 "$T"
