@@ -362,6 +362,7 @@ struct rn_post_step {
     char *dir, *script, *cond;
     json_t *inputs, *state, *env;
     rn_post_step *kids; /* umbrella of a composite when non-NULL */
+    char *warn;         /* logged as a warning when the step starts (may be NULL) */
 };
 
 static void post_steps_free(rn_post_step *p) {
@@ -372,6 +373,7 @@ static void post_steps_free(rn_post_step *p) {
         free(p->dir);
         free(p->script);
         free(p->cond);
+        free(p->warn);
         json_decref(p->inputs);
         json_decref(p->state);
         json_decref(p->env);
@@ -1130,7 +1132,8 @@ static rn_step_status run_node(rn_job *j, const char *dir, const char *script, j
 static rn_step_status exec_steps(frame *f, const rn_wf_step *steps, size_t n);
 
 static rn_step_status run_composite(frame *f, const rn_local_action *la, json_t *env,
-                                    json_t *inputs, json_t *outputs, const char *name) {
+                                    json_t *inputs, json_t *outputs, const char *name,
+                                    const char *warn) {
     bool failed = false;
     json_t *steps = json_object();
     rn_post_step *posts = NULL; /* posts of the nested actions that ran */
@@ -1159,6 +1162,7 @@ static rn_step_status run_composite(frame *f, const rn_local_action *la, json_t 
         u->cond = rn_xstrdup("always()");
         u->env = json_incref(env);
         u->kids = posts;
+        u->warn = warn ? rn_xstrdup(warn) : NULL;
         u->next = *f->posts;
         *f->posts = u;
     }
@@ -1167,12 +1171,49 @@ static rn_step_status run_composite(frame *f, const rn_local_action *la, json_t 
     return st;
 }
 
-/* Local action instance state shared by pre/main/post (index = top-level step index). */
+/* A top-level step using an action of another repository, resolved when the job starts (as the
+ * runner downloads them in "Set up job"): its pre ran then, main reuses what was found and the
+ * state pre saved (index = top-level step index). */
 typedef struct action_slot {
-    rn_local_action *la;
-    json_t *state;
-    bool pre_ran;
+    bool resolved;       /* resolution was tried: dir, or err */
+    char *dir, *err;     /* the action's folder; else why it could not be had */
+    rn_local_action *la; /* its action.yml (NULL: reported when the step runs) */
+    json_t *state;       /* GITHUB_STATE saved by pre */
 } action_slot;
+
+/* A step whose action the runner prepares before running it: `uses: owner/repo[/path]@ref`
+ * (not `./path`, `docker://`, nor one runnel serves itself), written without expressions. */
+static bool remote_action_step(rn_job *j, const rn_wf_step *s) {
+    return j->resolve_action && s->kind == RN_STEP_USES && s->uses.s && !s->run.s &&
+           !strstr(s->uses.s, "${{") && rn_step_uses_classify(s->uses.s) == RN_USES_REMOTE &&
+           !rn_step_builtin(s->uses.s);
+}
+
+/* Whether the runner gives a local composite action a pre: when its main starts, it prepares the
+ * remote actions among its steps (and, through remote composites, theirs; nested local actions
+ * are prepared only when they run), and any `pre` found there makes the composite have one
+ * (ActionManager: the nested pre steps are kept for the composite's own Pre stage, which a local
+ * action never has). */
+static bool remote_steps_have_pre(rn_job *j, const rn_wf_step *steps, size_t n, int depth) {
+    bool found = false;
+    for (size_t i = 0; i < n && !found && depth < 10; i++) {
+        if (!remote_action_step(j, &steps[i]))
+            continue;
+        char *err = NULL;
+        char *dir = j->resolve_action(j->resolve_ud, steps[i].uses.s, &err);
+        free(err);
+        err = NULL;
+        rn_local_action *la = dir ? rn_local_action_load(dir, &err) : NULL;
+        free(err);
+        free(dir);
+        if (la && la->kind == RN_LACTION_NODE)
+            found = la->pre != NULL;
+        else if (la && la->kind == RN_LACTION_COMPOSITE)
+            found = remote_steps_have_pre(j, la->steps, la->n_steps, depth + 1);
+        rn_local_action_free(la);
+    }
+    return found;
+}
 
 static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long timeout_ms,
                                json_t *outputs, action_slot *slot, const char *name) {
@@ -1192,8 +1233,9 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
         free(uses);
         return st;
     }
-    char *dir = NULL;
-    switch (rn_step_uses_classify(uses)) {
+    char *dir = NULL, *warn = NULL;
+    rn_step_uses_kind kind = rn_step_uses_classify(uses);
+    switch (kind) {
     case RN_USES_INVALID:
         rn_job_log(j, RN_LOG_ERROR, "Expected format {org}/{repo}[/path]@ref. Actual '%s'", uses);
         goto out;
@@ -1208,6 +1250,14 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
         if (b) {
             st = b(j, uses, with, outputs);
             goto out;
+        }
+        if (slot && slot->resolved) { /* at the job's start */
+            if (!slot->dir) {
+                rn_job_log(j, RN_LOG_ERROR, "%s", slot->err ? slot->err : "?");
+                goto out;
+            }
+            dir = rn_xstrdup(slot->dir);
+            break;
         }
         if (!j->resolve_action) {
             rn_job_log(j, RN_LOG_ERROR, "remote actions are not supported yet: %s", uses);
@@ -1226,11 +1276,21 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
         rn_job_log(j, RN_LOG_ERROR, "%s", err);
         goto out;
     }
+    /* An action of the repository itself is not there when the job is set up (checkout brings
+     * it), so the runner runs no pre for it and says so, in its main and again in its post step
+     * (ActionRunner; actions/runner#389). */
+    if (kind == RN_USES_LOCAL &&
+        (la->kind == RN_LACTION_NODE ? la->pre != NULL
+                                     : la->kind == RN_LACTION_COMPOSITE &&
+                                           remote_steps_have_pre(j, la->steps, la->n_steps, 1))) {
+        warn = rn_xprintf("`pre` execution is not supported for local action from '%s'", uses);
+        rn_job_log(j, RN_LOG_WARNING, "%s", warn);
+    }
     json_t *inputs = action_inputs(f, env, la, with, &err);
     if (!inputs) {
         rn_job_log(j, RN_LOG_ERROR, "%s", err);
     } else if (la->kind == RN_LACTION_COMPOSITE) {
-        st = run_composite(f, la, env, inputs, outputs, name);
+        st = run_composite(f, la, env, inputs, outputs, name, warn);
     } else if (la->kind == RN_LACTION_NODE) {
         json_t *state = slot && slot->state ? json_incref(slot->state) : json_object();
         st = run_node(j, la->dir, la->main, env, inputs, state, timeout_ms, outputs);
@@ -1243,6 +1303,7 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
             p->inputs = json_incref(inputs);
             p->state = json_incref(state);
             p->env = json_incref(env);
+            p->warn = warn ? rn_xstrdup(warn) : NULL;
             p->next = *f->posts;
             *f->posts = p;
         }
@@ -1256,6 +1317,7 @@ static rn_step_status run_uses(frame *f, const rn_wf_step *s, json_t *env, long 
 out:
     free(err);
     free(dir);
+    free(warn);
     json_decref(with);
     free(uses);
     return st;
@@ -1402,21 +1464,26 @@ static rn_step_status exec_steps(frame *f, const rn_wf_step *steps, size_t n) {
     return *f->failed || f->j->timed_out ? RN_STEP_STATUS_FAILURE : RN_STEP_STATUS_SUCCESS;
 }
 
-/* pre: steps of local node actions run first, in step order, like the runner's "Pre" steps. */
+/* Pre steps run first, in step order, like the runner's "Pre" steps: those of node actions of
+ * other repositories (`owner/repo@ref`, --local-repository included), resolved here once. A
+ * local action (`./path`) has none (see run_uses). */
 static void run_pres(rn_job *j, const rn_wf_step *steps, size_t n, action_slot *slots) {
     frame f = job_frame(j);
     for (size_t i = 0; i < n; i++) {
         const rn_wf_step *s = &steps[i];
-        if (s->kind != RN_STEP_USES || !s->uses.s || s->run.s ||
-            rn_step_uses_classify(s->uses.s) != RN_USES_LOCAL || strstr(s->uses.s, "${{"))
+        if (!remote_action_step(j, s))
             continue;
         char *err = NULL;
-        char *dir = resolve_dir(j, s->uses.s);
-        rn_local_action *la = rn_local_action_load(dir, &err);
-        free(dir);
+        slots[i].resolved = true;
+        slots[i].dir = j->resolve_action(j->resolve_ud, s->uses.s, &err);
+        if (!slots[i].dir) {
+            slots[i].err = err;
+            continue; /* reported when the step itself runs */
+        }
+        rn_local_action *la = rn_local_action_load(slots[i].dir, &err);
         free(err);
         if (!la)
-            continue; /* reported when the step itself runs */
+            continue; /* likewise */
         slots[i].la = la;
         slots[i].state = json_object();
         if (la->kind != RN_LACTION_NODE || !la->pre)
@@ -1467,6 +1534,8 @@ static rn_step_status run_post_list(rn_job *j, rn_post_step *list, int depth) {
         int cond = eval_if(&f, p->env, p->cond, &st, &err);
         if (cond == 1) {
             j->sink.step_begin(j->sink.ud, p->name, depth);
+            if (p->warn)
+                rn_job_log(j, RN_LOG_WARNING, "%s", p->warn);
             long t0 = mono_ms();
             rn_step_status r =
                 p->kids ? run_post_list(j, p->kids, depth + 1)
@@ -1500,6 +1569,8 @@ rn_step_status rn_job_run_steps(rn_job *j, const rn_wf_step *steps, size_t n) {
     for (size_t i = 0; i < n; i++) {
         rn_local_action_free(slots[i].la);
         json_decref(slots[i].state);
+        free(slots[i].dir);
+        free(slots[i].err);
     }
     free(slots);
     if (j->timed_out)

@@ -1,1 +1,1 @@
-console.log(`post: pre=${process.env.STATE_from_pre} main=${process.env.STATE_from_main}`);
+console.log(`post: pre=${process.env.STATE_from_pre || 'none'} main=${process.env.STATE_from_main}`);
