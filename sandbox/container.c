@@ -701,6 +701,19 @@ static void reap_helpers(rn_container *c) {
 void rn_container_destroy(rn_container *c) {
     if (!c)
         return;
+    /* Everything is SIGKILLed first; the writable layer's contents are then removed while the
+     * kernel tears the namespaces down (the dying processes' exit, on another CPU), and what a
+     * process still wrote meanwhile goes with the state dir once they are gone. */
+    if (c->zygote_pid > 0)
+        kill(c->zygote_pid, SIGKILL);
+    if (c->init_pid > 0)
+        kill(c->init_pid, SIGKILL);
+    const char *layer[] = {"upper", "work"};
+    for (int i = 0; c->state_dir && i < 2; i++) {
+        char *p = rn_xprintf("%s/%s", c->state_dir, layer[i]);
+        rn_remove_tree(p);
+        free(p);
+    }
     reap_helpers(c);
     /* Anything still in the cgroup (nothing should be: every step lives in the pid namespace)
      * is frozen and killed by rn_cgroup_destroy(). */
@@ -806,29 +819,75 @@ static char **merge_env(char *const *base, const char *const *step) {
     return v;
 }
 
-/* Full paths to try, in PATH order (one entry for a name with '/'). */
-static char **exec_candidates(const char *name, char *const *env) {
-    if (strchr(name, '/')) {
-        char **v = rn_xcalloc(2, sizeof *v);
-        v[0] = rn_xstrdup(name);
+/* Memory for one request in the helper, from mmap: the helper is a fork of a possibly
+ * multithreaded runnel, whose allocator may have been locked by another thread at the fork (glibc
+ * resets its own, ASan's allocator is not). Released whole after the request. */
+typedef struct hmem {
+    char *base;
+    size_t cap, used;
+} hmem;
+
+static int hm_open(hmem *m, size_t cap) {
+    m->used = 0;
+    m->cap = cap;
+    m->base = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m->base == MAP_FAILED) {
+        m->base = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void hm_close(hmem *m) {
+    if (m->base)
+        munmap(m->base, m->cap);
+    m->base = NULL;
+}
+
+static void *hm_take(hmem *m, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    if (!m->base || n > m->cap - m->used)
+        return NULL;
+    void *p = m->base + m->used;
+    m->used += n;
+    return p;
+}
+
+/* Full paths to try, in PATH order (one entry for a name with '/'), in a hmem of their own
+ * (sized here: nothing bounds PATH but the request). NULL if it cannot be mapped. */
+static char **exec_candidates(hmem *m, const char *name, char *const *env) {
+    const char *path = strchr(name, '/') ? NULL : env_value(env, "PATH");
+    if (!strchr(name, '/') && !path)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    size_t n = 1, nl = strlen(name);
+    for (const char *p = path; p && *p; p++)
+        n += *p == ':';
+    if (hm_open(m, (n + 1) * sizeof(char *) + (path ? strlen(path) : 0) + n * (nl + 3 + 16) + 64) !=
+        0)
+        return NULL;
+    char **v = hm_take(m, (n + 1) * sizeof *v);
+    if (!path) {
+        v[0] = hm_take(m, nl + 1);
+        memcpy(v[0], name, nl + 1);
+        v[1] = NULL;
         return v;
     }
-    const char *path = env_value(env, "PATH");
-    if (!path)
-        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    size_t n = 1;
-    for (const char *p = path; *p; p++)
-        n += *p == ':';
-    char **v = rn_xcalloc(n + 1, sizeof *v);
     size_t k = 0;
     for (const char *seg = path;;) {
         const char *end = strchr(seg, ':');
         size_t len = end ? (size_t)(end - seg) : strlen(seg);
-        v[k++] = len ? rn_xprintf("%.*s/%s", (int)len, seg, name) : rn_xprintf("./%s", name);
+        if (!len) /* an empty entry is the current directory */
+            seg = ".", len = 1;
+        char *c = hm_take(m, len + 1 + nl + 1);
+        memcpy(c, seg, len);
+        c[len] = '/';
+        memcpy(c + len + 1, name, nl + 1);
+        v[k++] = c;
         if (!end)
             break;
         seg = end + 1;
     }
+    v[k] = NULL;
     return v;
 }
 
@@ -907,17 +966,18 @@ typedef struct req_reply {
 } req_reply;
 
 /* Splits n NUL-terminated strings off *p (bounded by end) into a NULL-terminated vector. */
-static char **take_strings(char **p, const char *end, uint32_t n) {
-    char **v = rn_xcalloc((size_t)n + 1, sizeof *v);
+static char **take_strings(hmem *m, char **p, const char *end, uint32_t n) {
+    char **v = hm_take(m, ((size_t)n + 1) * sizeof *v);
+    if (!v)
+        return NULL;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = strnlen(*p, (size_t)(end - *p));
-        if (*p + len >= end) {
-            free(v);
+        if (*p + len >= end)
             return NULL;
-        }
         v[i] = *p;
         *p += len + 1;
     }
+    v[n] = NULL;
     return v;
 }
 
@@ -926,26 +986,28 @@ static char **take_strings(char **p, const char *end, uint32_t n) {
 static char *step_stack;
 static bool helper_oom_set;
 
-/* One step: clone it as runnel's child (CLONE_PARENT), wait until it exec'd or failed. */
-static req_reply serve_one(rn_container *c, char *body, const req_hdr *h, const int *fds) {
+/* One step: clone it as runnel's child (CLONE_PARENT), wait until it exec'd or failed. The
+ * request's body and vectors are in m. */
+static req_reply serve_one(rn_container *c, hmem *m, char *body, const req_hdr *h, const int *fds) {
     req_reply rep = {-1, MSG_SETUP, EINVAL};
     char *p = body, *end = body + h->len;
     const char *cwd = NULL;
     if (h->has_cwd) {
-        char **one = take_strings(&p, end, 1);
+        char **one = take_strings(m, &p, end, 1);
         if (!one)
             return rep;
         cwd = one[0];
-        free(one);
     }
-    char **argv = take_strings(&p, end, h->nargv);
-    char **env = argv ? take_strings(&p, end, h->nenv) : NULL;
-    if (!argv || !env || h->nargv == 0) {
-        free(argv);
-        free(env);
+    char **argv = take_strings(m, &p, end, h->nargv);
+    char **env = argv ? take_strings(m, &p, end, h->nenv) : NULL;
+    if (!argv || !env || h->nargv == 0)
+        return rep;
+    hmem cm = {0};
+    char **cands = exec_candidates(&cm, argv[0], env);
+    if (!cands) {
+        rep.err = ENOMEM;
         return rep;
     }
-    char **cands = exec_candidates(argv[0], env);
     step_args sa = {.argv = (const char *const *)argv,
                     .env = env,
                     .cands = cands,
@@ -965,9 +1027,7 @@ static req_reply serve_one(rn_container *c, char *body, const req_hdr *h, const 
         rep.err = errno;
     else
         rep = (req_reply){pid, sa.kind, sa.val};
-    free_strv(cands);
-    free(argv);
-    free(env);
+    hm_close(&cm);
     return rep;
 }
 
@@ -1100,16 +1160,29 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
         if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof fds))
             memcpy(fds, CMSG_DATA(cm), sizeof fds);
-        char *body = rn_xmalloc((size_t)h.len + 1);
-        if (read_full(a->sock, body, h.len) != 0)
+        /* Body, then the vectors: a string is at least its NUL, so at most len of them. */
+        hmem m = {0};
+        size_t vec = ((size_t)h.len + 3) * sizeof(char *);
+        char *body =
+            hm_open(&m, (size_t)h.len + 16 + 3 * vec + 64) == 0 ? hm_take(&m, h.len + 1) : NULL;
+        if (!body) { /* drain the request, answer ENOMEM */
+            char sink[4096];
+            for (size_t left = h.len; left > 0;) {
+                size_t k = left < sizeof sink ? left : sizeof sink;
+                if (read_full(a->sock, sink, k) != 0)
+                    _exit(0);
+                left -= k;
+            }
+        } else if (read_full(a->sock, body, h.len) != 0) {
             _exit(0);
-        req_reply rep = {-1, MSG_SETUP, EBADF};
-        if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0)
-            rep = serve_one(c, body, &h, fds);
+        }
+        req_reply rep = {-1, MSG_SETUP, body ? EBADF : ENOMEM};
+        if (body && fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0)
+            rep = serve_one(c, &m, body, &h, fds);
         for (int i = 0; i < 3; i++)
             if (fds[i] >= 0)
                 close(fds[i]);
-        free(body);
+        hm_close(&m);
         if (write_full(a->sock, &rep, sizeof rep) != 0)
             _exit(0);
     }
