@@ -39,6 +39,8 @@ struct rn_job_ctr {
 typedef struct ctr_flags {
     char *user, *hostname, *health_cmd;
     int64_t memory;
+    int64_t pids; /* --pids-limit: -1 = unlimited; meaningful when pids_set */
+    bool pids_set;
     uint32_t cpu_millis;
     int net; /* -1: default */
     long health_interval, health_timeout, health_start;
@@ -70,6 +72,55 @@ static void set_str(char **dst, const char *v) {
     *dst = rn_xstrdup(v);
 }
 
+/* A pids limit as docker takes it: a positive count, or -1 (0 too) for unlimited (-1). */
+static int parse_pids(const char *v, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < -1)
+        return -1;
+    *out = n > 0 ? n : -1;
+    return 0;
+}
+
+/* The pids limit of a container: --pids-limit, else $RUNNEL_PIDS_LIMIT, else the default.
+ * *pids is 0 for unlimited; *dflt tells the default was taken (a cgroup is then best effort).
+ * -1 after printing the error. */
+static int pids_limit(const ctr_flags *f, const char *what, rn_leg_out *lo, int64_t *pids,
+                      bool *dflt) {
+    int64_t v = RN_JOB_PIDS_LIMIT_DEFAULT;
+    const char *env = getenv("RUNNEL_PIDS_LIMIT");
+    *dflt = false;
+    if (f->pids_set) {
+        v = f->pids;
+    } else if (env && *env) {
+        if (parse_pids(env, &v) != 0) {
+            rn_leg_printf(lo, "error: %s: invalid RUNNEL_PIDS_LIMIT '%s' (a count, or -1)", what,
+                          env);
+            return -1;
+        }
+    } else {
+        *dflt = true;
+    }
+    *pids = v > 0 ? v : 0;
+    return 0;
+}
+
+static atomic_int pids_warned;
+
+/* Says which limits could not be applied: a default pids limit once per process (the host
+ * has no pids controller runnel can use), requested ones in the job's log. */
+static void report_limits(rn_run *r, rn_container *c, const char *what, bool best_effort,
+                          rn_leg_out *lo) {
+    const char *w = rn_container_warnings(c);
+    if (!*w)
+        return;
+    if (!best_effort)
+        rn_leg_printf(lo, "warning: %s: limits not applied: %s", what, w);
+    else if (atomic_exchange(&pids_warned, 1) == 0)
+        rn_run_warn(r, "containers run without the default pids limit here (%s)", w);
+}
+
 /* Parses an options string; -1 after printing the error. */
 static int parse_flags(const char *what, const char *s, ctr_flags *f, rn_leg_out *lo) {
     char **w = rn_docker_split(s);
@@ -88,6 +139,7 @@ static int parse_flags(const char *what, const char *s, ctr_flags *f, rn_leg_out
                                                  "--cpus",
                                                  "--memory",
                                                  "-m",
+                                                 "--pids-limit",
                                                  "--network",
                                                  "--net",
                                                  "-e",
@@ -131,6 +183,12 @@ static int parse_flags(const char *what, const char *s, ctr_flags *f, rn_leg_out
                 rn_leg_printf(lo, "error: %s options: invalid --memory '%s'", what, val);
                 rc = -1;
             }
+        } else if (!strcmp(name, "--pids-limit")) {
+            if (parse_pids(val, &f->pids) != 0) {
+                rn_leg_printf(lo, "error: %s options: invalid --pids-limit '%s'", what, val);
+                rc = -1;
+            }
+            f->pids_set = true;
         } else if (!strcmp(name, "--network") || !strcmp(name, "--net")) {
             if (!strcmp(val, "host")) {
                 f->net = RN_NET_HOST;
@@ -505,12 +563,17 @@ static int start_service(rn_run *r, rn_job *j, rn_job_ctr *jc, const rn_wf_conta
     co.net_from = jc->net_private ? jc->c : NULL;
     co.memory_bytes = fl.memory;
     co.cpu_millis = fl.cpu_millis;
+    bool pids_dflt;
+    if (pids_limit(&fl, what, lo, &co.pids_max, &pids_dflt) != 0)
+        goto out;
+    co.limits_best_effort = pids_dflt && !co.memory_bytes && !co.cpu_millis;
     image_user(lo, what, fl.user ? fl.user : s->img->config.user, &co.uid, &co.gid);
     s->c = rn_container_create(&co, &err);
     if (!s->c) {
         rn_leg_printf(lo, "error: %s: cannot create its container: %s", what, err);
         goto out;
     }
+    report_limits(r, s->c, what, co.limits_best_effort, lo);
     json_t *extra = json_object();
     if (sp.env)
         add_env(extra, sp.env);
@@ -733,6 +796,11 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
         }
         co.memory_bytes = fl.memory;
         co.cpu_millis = fl.cpu_millis;
+        /* a pids limit by default (a fork bomb in a job must not take the machine down) */
+        bool pids_dflt;
+        if (pids_limit(&fl, "container", lo, &co.pids_max, &pids_dflt) != 0)
+            goto out;
+        co.limits_best_effort = pids_dflt && !co.memory_bytes && !co.cpu_millis;
         const char *user = fl.user ? fl.user : (jc->img ? jc->img->config.user : NULL);
         image_user(lo, "container", user, &co.uid, &co.gid);
         jc->c = rn_container_create(&co, &err);
@@ -749,6 +817,7 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
             rn_leg_printf(lo, "error: cannot create the job's container: %s", err);
             goto out;
         }
+        report_limits(r, jc->c, "container", co.limits_best_effort, lo);
         j->container = jc->c;
         char *id = rn_xprintf("runnel-%d", (int)rn_container_init_pid(jc->c));
         json_t *job = json_object_get(j->contexts, "job");

@@ -507,8 +507,12 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         char *cgname = rn_xprintf("runnel-%s", strrchr(tmpl, '/') + 1);
         c->cg = rn_cgroup_create(cgname, &lim, &warn, err);
         free(cgname);
-        if (!c->cg)
+        if (!c->cg && !o->limits_best_effort)
             goto fail;
+        if (!c->cg) { /* default limits only: run without them, say why */
+            warn = *err;
+            *err = NULL;
+        }
         c->warnings = warn;
     }
     if (c->harden) {

@@ -95,7 +95,11 @@ typedef struct rn_container_opts {
     int64_t pids_max;
     uint32_t cpu_shares; /* v1 cpu.shares (1024 = one default share); v2 converted to cpu.weight */
     uint32_t cpu_millis; /* CPU quota in thousandths of a CPU (1500 = --cpus=1.5) */
-    bool no_hardening;   /* debugging only: keep all capabilities, no seccomp filter */
+    /* The limits are a default, not a request: when no cgroup can be made at all (no writable
+     * hierarchy, e.g. unprivileged without delegation), run without them and say why in
+     * rn_container_warnings() instead of failing the creation. */
+    bool limits_best_effort;
+    bool no_hardening; /* debugging only: keep all capabilities, no seccomp filter */
 } rn_container_opts;
 
 typedef struct rn_container rn_container; /* declared in proc.h too */

@@ -324,6 +324,105 @@ EOF
   expect_eq "$("$RUNNEL" image ls -q | grep -v busybox:test)" "$REG/team/build:1
 $REG/team/other:2" "store after the run"
   ;;
+pids)
+  # Default job limits: every job and service container gets a pids limit (4096), --pids-limit
+  # in options and RUNNEL_PIDS_LIMIT override it. The bombs are bounded (depth 8: a few hundred
+  # processes, no fork error without a limit) so that a missing limit fails the test instead of
+  # taking the machine down.
+  out=$("$RUNNEL" sandbox exec --pids 64 -- /bin/true 2>&1) || skip "containers with a pids limit: $out"
+  grep -q pids <<<"$out" && skip "no pids cgroup controller here: $out"
+  mark=rn-h6bomb-$$-$RANDOM
+  bomb=": $mark; f(){ [ \"\$1\" -lt 8 ] || { sleep 3; return; }; f \$((\$1+1)) | f \$((\$1+1)) & wait; }; f 0; echo done"
+  wf ci.yml <<EOF
+on: push
+jobs:
+  bomb:
+    runs-on: ubuntu-latest
+    timeout-minutes: 1
+    steps:
+      - run: |
+          sh -c '$bomb' 2>err.txt; echo "rc=\$? fork-errors=\$(grep -ciE "cannot fork|can't fork" err.txt)"
+EOF
+  start=$(date +%s)
+  RUNNEL_PIDS_LIMIT=64 run
+  expect_rc "$RC" 0 "exit status (RUNNEL_PIDS_LIMIT=64)"
+  has_line "[ci.yml/bomb]   | done"
+  grep -qE '^\[ci.yml/bomb\]   \| rc=0 fork-errors=[1-9][0-9]*$' <<<"$OUT" ||
+    fail "the pids limit of RUNNEL_PIDS_LIMIT was never hit: $OUT"
+  [ $(($(date +%s) - start)) -lt 40 ] || fail "the fork bomb was not contained quickly"
+  pgrep -f "$mark" >/dev/null && fail "fork bomb processes survived: $(pgrep -af "$mark" | head -3)"
+  # --pids-limit in the options of an image container (busybox sh says "can't fork")
+  wf ci.yml <<EOF
+on: push
+jobs:
+  bomb:
+    runs-on: ubuntu-latest
+    timeout-minutes: 1
+    container:
+      image: busybox:test
+      options: --pids-limit 64
+    steps:
+      - run: |
+          sh -c '$bomb' 2>err.txt; echo "rc=\$? fork-errors=\$(grep -ciE "cannot fork|can't fork" err.txt)"
+EOF
+  run
+  expect_rc "$RC" 0 "exit status (--pids-limit 64)"
+  has_line "[ci.yml/bomb]   | done"
+  grep -qE '^\[ci.yml/bomb\]   \| rc=0 fork-errors=[1-9][0-9]*$' <<<"$OUT" ||
+    fail "the pids limit of --pids-limit was never hit: $OUT"
+  pgrep -f "$mark" >/dev/null && fail "fork bomb processes survived: $(pgrep -af "$mark" | head -3)"
+  # The limits the kernel enforces, read from the host while the job runs: the default for the
+  # job, --pids-limit for a service, none with --pids-limit -1.
+  wf ci.yml <<EOF
+on: push
+jobs:
+  limits:
+    runs-on: ubuntu-latest
+    services:
+      capped:
+        image: busybox:test
+        command: "sh -c ': $mark-capped; sleep 120; :'"
+        options: --pids-limit 100
+      free:
+        image: busybox:test
+        command: "sh -c ': $mark-free; sleep 120; :'"
+        options: --pids-limit -1
+    steps:
+      - run: |
+          sh -c ': $mark-job; for i in \$(seq 600); do [ -e "$R/go" ] && exit 0; sleep 0.1; done; exit 1'
+EOF
+  commit_repo "$R"
+  (cd "$R" && "$RUNNEL" run >"$T/limits.out" 2>&1) &
+  rpid=$!
+  # pids.max of the cgroup the process with the marker is in, as the host sees it
+  pids_max() {
+    local pid cg mnt
+    pid=$(pgrep -o -f "$1") || return 1
+    if cg=$(grep -E '^[0-9]+:([^:]*,)?pids(,[^:]*)?:' "/proc/$pid/cgroup"); then
+      mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)pids(,|$)/ {print $2; exit}' /proc/mounts)
+    else
+      cg=$(grep '^0::' "/proc/$pid/cgroup")
+      mnt=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+    fi
+    cat "$mnt${cg#*:*:}/pids.max" 2>/dev/null || echo "no pids.max in ${cg#*:*:}"
+  }
+  for _ in $(seq 300); do
+    pgrep -f "$mark-job" >/dev/null && pgrep -f "$mark-capped" >/dev/null &&
+      pgrep -f "$mark-free" >/dev/null && break
+    sleep 0.1
+  done
+  job=$(pids_max "$mark-job") || { touch "$R/go"; wait $rpid || true; fail "the job never ran: $(cat "$T/limits.out")"; }
+  capped=$(pids_max "$mark-capped")
+  free=$(pids_max "$mark-free")
+  touch "$R/go"
+  wait $rpid || fail "limits job failed: $(cat "$T/limits.out")"
+  expect_eq "$job" 4096 "default pids limit of a job container"
+  expect_eq "$capped" 100 "pids limit of a service with --pids-limit 100"
+  [[ $free != [0-9]* ]] || fail "a service with --pids-limit -1 has a pids limit: $free"
+  sleep 0.2
+  pgrep -f "$mark" >/dev/null && fail "processes survived the job: $(pgrep -af "$mark" | head -3)"
+  true
+  ;;
 *)
   fail "unknown case $CASE"
   ;;
