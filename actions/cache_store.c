@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1416,6 +1417,27 @@ static char *staging_name(const char *dir) {
     return rn_xprintf("%s/.runnel-restore.%d.%s", dir, (int)getpid(), h);
 }
 
+/* Removes staging folders in DIR that a killed restore left (their pid is gone), so a crash
+ * mid-restore leaves no junk that a later save would pick up. */
+static void remove_stale_staging(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end;
+        if (strncmp(de->d_name, ".runnel-restore.", 16))
+            continue;
+        long pid = strtol(de->d_name + 16, &end, 10);
+        if (end == de->d_name + 16 || *end != '.' || pid <= 0 || pid > INT_MAX)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* that restore may still be running */
+        rm_rf_at(dirfd(d), de->d_name);
+    }
+    closedir(d);
+}
+
 /* Sets up where top t is built. Returns 0 or -1 (*err). */
 static int stage_top(rtop *t, char type, const char *workspace, char **err) {
     t->dst = strcmp(t->rel, ".") ? rn_xprintf("%s/%s", workspace, t->rel) : rn_xstrdup(workspace);
@@ -1438,6 +1460,9 @@ static int stage_top(rtop *t, char type, const char *workspace, char **err) {
         t->staged = rn_xprintf("%s/%s", t->staging, slash ? slash + 1 : t->dst);
         free(parent);
     }
+    char *staging_dir = rn_xstrndup(t->staging, (size_t)(strrchr(t->staging, '/') - t->staging));
+    remove_stale_staging(staging_dir);
+    free(staging_dir);
     if (mkdir(t->staging, 0700)) {
         *err = rn_xprintf("cache: cannot create %s: %s", t->staging, strerror(errno));
         free(t->staging);

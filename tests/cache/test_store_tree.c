@@ -399,6 +399,34 @@ static void test_workspace_itself(void **state) {
     free(key);
 }
 
+/* A restore killed half-way leaves its staging folder; the next restore there removes it,
+ * but not one whose process is still alive. */
+static void test_stale_staging_removed(void **state) {
+    (void)state;
+    put("s/ws/m/a", 10, 1, 0644);
+    const char *items[] = {"s/ws/m"};
+    char *key = save("s/ws", items, 1);
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+    long pid_max = 0;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld", &pid_max), 1);
+    fclose(f);
+    /* pids are below pid_max, so no process has that one */
+    char *dead = rn_xprintf("r/ws/m/.runnel-restore.%ld.0123456789ab/m/x", pid_max);
+    char *live = rn_xprintf("r/ws/m/.runnel-restore.%d.0123456789ab/m/x", (int)getpid());
+    put(dead, 3, 1, 0444);
+    put(live, 3, 1, 0644);
+    assert_int_equal(restore(key, "r/ws"), 0);
+    char *names = listing("r/ws/m");
+    char *want = rn_xprintf(".runnel-restore.%d.0123456789ab a", (int)getpid());
+    assert_string_equal(names, want);
+    free(want);
+    free(names);
+    free(dead);
+    free(live);
+    free(key);
+}
+
 static void test_concurrent_restores(void **state) {
     (void)state;
     for (int d = 0; d < 20; d++)
@@ -454,6 +482,7 @@ int main(void) {
         cmocka_unit_test(test_file_and_two_paths),
         cmocka_unit_test(test_workspace_itself),
         cmocka_unit_test(test_concurrent_restores),
+        cmocka_unit_test(test_stale_staging_removed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
