@@ -4,6 +4,7 @@
 #include "actions/step_docker.h"
 #include "common/strbuf.h"
 #include "sandbox/container.h"
+#include "sandbox/net.h"
 #include "sandbox/proc.h"
 
 #include <ctype.h>
@@ -33,6 +34,7 @@ struct rn_job_ctr {
     svc *svcs;
     size_t n_svcs;
     bool net_private; /* c has a private network namespace the services join */
+    char *resolv;     /* /etc/resolv.conf of the private network (slirp4netns's DNS), or NULL */
 };
 
 /* `options:` of a container or service (docker create flags runnel understands). */
@@ -548,6 +550,8 @@ static int start_service(rn_run *r, rn_job *j, rn_job_ctr *jc, const rn_wf_conta
     }
     if (hosts)
         push_bind(&binds, &nb, hosts, "/etc/hosts", true);
+    if (jc->net_private && jc->resolv)
+        push_bind(&binds, &nb, jc->resolv, "/etc/resolv.conf", true);
     if (sp.volumes && add_volumes(r, sp.volumes, &binds, &nb, keep, lo) != 0)
         goto out;
     if (add_volumes(r, fl.vols, &binds, &nb, keep, lo) != 0)
@@ -668,6 +672,19 @@ out_nospec:
     rn_docker_argv_free(argv);
     rn_docker_argv_free(envp);
     return rc;
+}
+
+/* resolv.conf of a private network: slirp4netns's DNS forwarder. */
+static char *write_resolv(const char *jdir) {
+    char *path = rn_xprintf("%s/resolv.conf", jdir);
+    FILE *fp = fopen(path, "w");
+    if (!fp) {
+        free(path);
+        return NULL;
+    }
+    fprintf(fp, "nameserver %s\n", RN_SLIRP_DNS);
+    fclose(fp);
+    return path;
 }
 
 /* hosts file of the job's network: localhost, the job's hostname and each service. */
@@ -793,6 +810,15 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
         if (wj->n_services && fl.net < 0 && geteuid() == 0) {
             co.net = RN_NET_PRIVATE;
             jc->net_private = true;
+            /* its route out is slirp4netns, whose DNS forwarder is 10.0.2.3 */
+            char *slirp = rn_slirp_find();
+            if (slirp)
+                jc->resolv = write_resolv(jdir);
+            free(slirp);
+            if (jc->resolv)
+                push_bind(&binds, &nb, jc->resolv, "/etc/resolv.conf", true);
+            co.binds = binds;
+            co.n_binds = nb;
         }
         co.memory_bytes = fl.memory;
         co.cpu_millis = fl.cpu_millis;
@@ -818,6 +844,11 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
             goto out;
         }
         report_limits(r, jc->c, "container", co.limits_best_effort, lo);
+        if (*rn_container_net_warning(jc->c))
+            rn_leg_printf(lo,
+                          "warning: the job's private network has no route outside (only the "
+                          "job and its services): %s",
+                          rn_container_net_warning(jc->c));
         j->container = jc->c;
         char *id = rn_xprintf("runnel-%d", (int)rn_container_init_pid(jc->c));
         json_t *job = json_object_get(j->contexts, "job");
@@ -903,6 +934,7 @@ void rn_job_ctr_teardown(rn_job_ctr *jc, rn_job *j) {
     }
     rn_container_destroy(jc->c);
     free(jc->roots);
+    free(jc->resolv);
     rn_image_free(jc->img);
     free(jc);
 }

@@ -20,6 +20,7 @@
 #include "common/strbuf.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/mount.h"
+#include "sandbox/net.h"
 #include "sandbox/seccomp.h"
 
 #include <dirent.h>
@@ -79,6 +80,8 @@ struct rn_container {
     gid_t gid;
     int64_t memory_bytes;
     char *warnings;
+    rn_slirp *slirp;   /* outside route of a private network (RN_NET_PRIVATE), or NULL */
+    char *net_warning; /* why a private network has no outside route, or NULL */
 };
 
 /* Why a step could not start (step_args.kind, req_reply.kind; 0 = it exec'd). */
@@ -375,6 +378,7 @@ static void free_container(rn_container *c) {
     free(c->state_dir);
     free_strv(c->env);
     free(c->warnings);
+    free(c->net_warning);
     free(c);
 }
 
@@ -637,6 +641,14 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         goto fail;
     }
     close(go[1]);
+    /* The private network's route out: slirp4netns on the init's network namespace. Without
+     * it (missing, or failing) the namespace keeps only lo, and the caller is told why. */
+    if (o->net == RN_NET_PRIVATE && !o->net_from) {
+        char *log = rn_xprintf("%s/slirp4netns.log", c->state_dir), *e = NULL;
+        c->slirp = rn_slirp_start(c->init_pid, log, &e);
+        c->net_warning = e;
+        free(log);
+    }
     free(upper);
     free(work);
     free(rootdir);
@@ -705,6 +717,8 @@ static void reap_helpers(rn_container *c) {
 void rn_container_destroy(rn_container *c) {
     if (!c)
         return;
+    rn_slirp_stop(c->slirp); /* before the namespace goes: nothing of the container survives */
+    c->slirp = NULL;
     /* Everything is SIGKILLed first; the writable layer's contents are then removed while the
      * kernel tears the namespaces down (the dying processes' exit, on another CPU), and what a
      * process still wrote meanwhile goes with the state dir once they are gone. */
@@ -739,6 +753,14 @@ uint64_t rn_container_oom_kills(const rn_container *c) {
 
 const char *rn_container_warnings(const rn_container *c) {
     return c->warnings ? c->warnings : "";
+}
+
+const char *rn_container_net_warning(const rn_container *c) {
+    return c->net_warning ? c->net_warning : "";
+}
+
+pid_t rn_container_slirp_pid(const rn_container *c) {
+    return c->slirp ? rn_slirp_pid(c->slirp) : -1;
 }
 
 const char *rn_container_cgroup_version(const rn_container *c) {

@@ -6,7 +6,9 @@
  * It mounts an overlayfs of the lower directories with a per-container writable upper layer,
  * pivots into it, sets up /proc, a minimal /dev, read-only /sys, tmpfs /tmp and the bind mounts,
  * and then only reaps orphans. A cgroup, made only when limits are given and only in the
- * hierarchies they need, carries the memory, pids and cpu limits.
+ * hierarchies they need, carries the memory, pids and cpu limits. A private network
+ * (RN_NET_PRIVATE) gets its route out from a slirp4netns process (sandbox/net.h) that lives
+ * and dies with the container.
  *
  * Each step is then a process started INSIDE the container through the ordinary process API:
  * set rn_proc_opts.container and call rn_proc_start(). proc.c hands the start to
@@ -38,8 +40,10 @@
 typedef enum rn_net_mode {
     RN_NET_HOST = 0, /* share the host's network namespace */
     RN_NET_NONE,     /* new network namespace with only lo (up) */
-    RN_NET_PRIVATE,  /* new network namespace with lo, shared by the job's services (joinable);
-                      * no route to the outside yet (a veth pair to the host is future work) */
+    RN_NET_PRIVATE,  /* new network namespace with lo, shared by the job's services (joinable),
+                      * and a route out through slirp4netns (sandbox/net.h: tap0 10.0.2.100,
+                      * gateway 10.0.2.2, DNS 10.0.2.3; the host's loopback not reachable);
+                      * only lo when slirp4netns is missing (rn_container_net_warning()) */
 } rn_net_mode;
 
 typedef enum rn_userns_mode {
@@ -134,6 +138,13 @@ char *rn_container_describe(const rn_container *c, const rn_proc_result *r,
 
 /* Limits that could not be applied (missing controllers), "" when none. Owned by c. */
 const char *rn_container_warnings(const rn_container *c);
+
+/* Why a RN_NET_PRIVATE container has no outside route (slirp4netns missing or failed), "" when
+ * it has one or is in another mode. Owned by c. */
+const char *rn_container_net_warning(const rn_container *c);
+
+/* Host pid of the container's slirp4netns, -1 when it has none. */
+pid_t rn_container_slirp_pid(const rn_container *c);
 
 /* "v1", "v2" or "none" (no limits, so no cgroup): the hierarchy the container's limits use. */
 const char *rn_container_cgroup_version(const rn_container *c);

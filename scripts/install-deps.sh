@@ -17,6 +17,7 @@ PKGS=(
   docker-registry apache2-utils busybox-static zstd jq attr
   # containers (tests/sandbox security tests; bubblewrap is only bench/container_bench's baseline)
   busybox-static bubblewrap
+  slirp4netns # the private network of jobs with services: its route out (sandbox/net.c)
 )
 missing=()
 for p in "${PKGS[@]}"; do

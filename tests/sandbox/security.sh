@@ -29,7 +29,7 @@ mkdir -p "$ROOT/bin" "$ROOT/etc" "$T/ws"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 cp "$SYSPROBE" "$ROOT/bin/sysprobe"
 # Only the applets the cases use: one ln per applet is a process start (slow on a loaded host).
-for a in sh true echo test ps cat wc nc sleep setsid id hostname ls mkdir touch grep; do
+for a in sh true echo test ps cat wc nc sleep setsid id hostname ls mkdir touch grep ip wget timeout; do
     ln -s busybox "$ROOT/bin/$a"
 done
 
@@ -177,7 +177,39 @@ net-none)
     out=$(run --net none -- sh -c "nc -w 2 127.0.0.1 $port </dev/null && echo CONNECTED" 2>&1)
     case "$out" in *CONNECTED* | *reachable*) fail "network none reached the host: $out" ;; esac
     expect "network none" "nc: can't connect to remote host (127.0.0.1): Connection refused" "$out"
-    expect "private lo" "lo" "$(run --net private -- sh -c 'ls /sys/class/net')"
+    expect "none: only lo" "lo" "$(run --net none -- sh -c 'ls /sys/class/net')"
+    # private without slirp4netns: only lo too
+    expect "private without slirp4netns: only lo" "lo" \
+        "$(RUNNEL_SLIRP4NETNS= run --net private -- sh -c 'ls /sys/class/net')"
+    ;;
+net-private)
+    # The private network's route out (slirp4netns): the host's non-loopback address is reached,
+    # the host's loopback is not (127.0.0.1 is the container's own; 10.0.2.2, slirp's gateway,
+    # would forward to the host's loopback without --disable-host-loopback); nothing survives.
+    command -v slirp4netns >/dev/null || skip "slirp4netns missing (Debian package slirp4netns)"
+    hostip=$(ip -4 -o addr show scope global 2>/dev/null | awk '{sub("/.*", "", $4); print $4; exit}')
+    [ -n "$hostip" ] || skip "no global IPv4 address on this host"
+    port=$((20000 + $$ % 20000))
+    mkdir -p "$T/www" && echo page >"$T/www/index.html"
+    busybox httpd -f -p "$hostip:$port" -h "$T/www" &
+    BG=$!
+    busybox httpd -f -p "127.0.0.1:$((port + 1))" -h "$T/www" &
+    BG2=$!
+    for _ in $(seq 50); do
+        busybox wget -q -O /dev/null "http://$hostip:$port/" 2>/dev/null &&
+            busybox wget -q -O /dev/null "http://127.0.0.1:$((port + 1))/" 2>/dev/null && break
+        sleep 0.1
+    done
+    before=$(pgrep -x slirp4netns | sort)
+    expect "route and tap0" "lo tap0 default via 10.0.2.2 dev tap0" \
+        "$(run --net private -- sh -c 'echo $(ls /sys/class/net) $(ip route | grep default)' 2>&1)"
+    # (no wget -T: busybox-static 1.35's segfaults, and a crash must not pass for "unreachable")
+    expect "outside reached" "page" "$(run --net private -- timeout 10 wget -q -O- "http://$hostip:$port/" 2>&1)"
+    out=$(run --net private -- sh -c "timeout 5 wget -q -O- http://127.0.0.1:$((port + 1))/; timeout 5 wget -q -O- http://10.0.2.2:$((port + 1))/" 2>&1)
+    expect "host loopback" "wget: can't connect to remote host (127.0.0.1): Connection refused
+wget: can't connect to remote host (10.0.2.2): Network is unreachable" "$out"
+    kill "$BG2" 2>/dev/null
+    expect "slirp4netns processes after the containers" "$before" "$(pgrep -x slirp4netns | sort)"
     ;;
 userns)
     # Not root: a user namespace maps container root to the caller (no limits: no cgroup needed).
