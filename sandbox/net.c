@@ -122,8 +122,9 @@ rn_slirp *rn_slirp_start(pid_t pid, const char *log_path, char **err) {
     long deadline = now_ms() + 10000;
     rn_proc_result res;
     int done = 0;
+    /* short slices: rn_proc_poll() keeps reading for the whole slice, ready or not */
     while (!st.ready && !done && now_ms() < deadline)
-        done = rn_proc_poll(p, 100, &res);
+        done = rn_proc_poll(p, 2, &res);
     if (!st.ready) {
         char *why =
             done ? rn_proc_result_describe(&res, NULL) : rn_xstrdup("not ready after 10 seconds");
