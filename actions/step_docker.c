@@ -395,6 +395,15 @@ rn_step_status rn_step_docker(rn_job *j, const char *uses, const rn_local_action
     co.n_binds = nb;
     co.hostname = "runnel-action";
     co.net = RN_NET_HOST; /* GitHub runs it in the job's network */
+    bool pids_builtin = false;
+    if (rn_pids_limit_default(&co.pids_max, &pids_builtin) != 0) {
+        rn_job_log(j, RN_LOG_ERROR,
+                   "docker action %s: invalid RUNNEL_PIDS_LIMIT '%s' (a count, "
+                   "or -1)",
+                   d.image, getenv("RUNNEL_PIDS_LIMIT"));
+        goto out;
+    }
+    co.limits_best_effort = pids_builtin; /* a default, not a request */
     if (img->config.user && *img->config.user &&
         rn_docker_parse_user(img->config.user, &co.uid, &co.gid) != 0)
         rn_job_log(j, RN_LOG_WARNING, "docker action %s: user '%s' is not numeric; running as root",

@@ -41,7 +41,7 @@ struct rn_job_ctr {
 typedef struct ctr_flags {
     char *user, *hostname, *health_cmd;
     int64_t memory;
-    int64_t pids; /* --pids-limit: -1 = unlimited; meaningful when pids_set */
+    int64_t pids; /* --pids-limit: 0 = unlimited; meaningful when pids_set */
     bool pids_set;
     uint32_t cpu_millis;
     int net; /* -1: default */
@@ -74,37 +74,21 @@ static void set_str(char **dst, const char *v) {
     *dst = rn_xstrdup(v);
 }
 
-/* A pids limit as docker takes it: a positive count, or -1 (0 too) for unlimited (-1). */
-static int parse_pids(const char *v, int64_t *out) {
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || errno || n < -1)
-        return -1;
-    *out = n > 0 ? n : -1;
-    return 0;
-}
-
-/* The pids limit of a container: --pids-limit, else $RUNNEL_PIDS_LIMIT, else the default.
- * *pids is 0 for unlimited; *dflt tells the default was taken (a cgroup is then best effort).
- * -1 after printing the error. */
+/* The pids limit of a container: --pids-limit, else the sandbox's default ($RUNNEL_PIDS_LIMIT,
+ * else RN_PIDS_LIMIT_DEFAULT). *pids is 0 for unlimited; *dflt tells the built-in default was
+ * taken (a cgroup is then best effort). -1 after printing the error. */
 static int pids_limit(const ctr_flags *f, const char *what, rn_leg_out *lo, int64_t *pids,
                       bool *dflt) {
-    int64_t v = RN_JOB_PIDS_LIMIT_DEFAULT;
-    const char *env = getenv("RUNNEL_PIDS_LIMIT");
     *dflt = false;
     if (f->pids_set) {
-        v = f->pids;
-    } else if (env && *env) {
-        if (parse_pids(env, &v) != 0) {
-            rn_leg_printf(lo, "error: %s: invalid RUNNEL_PIDS_LIMIT '%s' (a count, or -1)", what,
-                          env);
-            return -1;
-        }
-    } else {
-        *dflt = true;
+        *pids = f->pids;
+        return 0;
     }
-    *pids = v > 0 ? v : 0;
+    if (rn_pids_limit_default(pids, dflt) != 0) {
+        rn_leg_printf(lo, "error: %s: invalid RUNNEL_PIDS_LIMIT '%s' (a count, or -1)", what,
+                      getenv("RUNNEL_PIDS_LIMIT"));
+        return -1;
+    }
     return 0;
 }
 
@@ -186,7 +170,7 @@ static int parse_flags(const char *what, const char *s, ctr_flags *f, rn_leg_out
                 rc = -1;
             }
         } else if (!strcmp(name, "--pids-limit")) {
-            if (parse_pids(val, &f->pids) != 0) {
+            if (rn_pids_limit_parse(val, &f->pids) != 0) {
                 rn_leg_printf(lo, "error: %s options: invalid --pids-limit '%s'", what, val);
                 rc = -1;
             }

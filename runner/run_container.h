@@ -25,10 +25,6 @@
 
 typedef struct rn_job_ctr rn_job_ctr;
 
-/* pids limit of every job and service container unless `options: --pids-limit N` (-1:
- * unlimited) or $RUNNEL_PIDS_LIMIT says otherwise. Threads count: generous for Java builds. */
-#define RN_JOB_PIDS_LIMIT_DEFAULT 4096
-
 /* Sets up the job's container and services and points j at them (j->container, j->base_env,
  * the job context). jdir: the job's run folder (logs, home, hosts file). Returns 0 (*out may be
  * NULL: steps run on the host), or -1 after printing the error through lo. */

@@ -751,6 +751,26 @@ uint64_t rn_container_oom_kills(const rn_container *c) {
     return rn_cgroup_oom_kills(c->cg);
 }
 
+int rn_pids_limit_parse(const char *v, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < -1)
+        return -1;
+    *out = n > 0 ? n : 0;
+    return 0;
+}
+
+int rn_pids_limit_default(int64_t *out, bool *builtin) {
+    const char *env = getenv("RUNNEL_PIDS_LIMIT");
+    *builtin = !env || !*env;
+    if (*builtin) {
+        *out = RN_PIDS_LIMIT_DEFAULT;
+        return 0;
+    }
+    return rn_pids_limit_parse(env, out);
+}
+
 const char *rn_container_warnings(const rn_container *c) {
     return c->warnings ? c->warnings : "";
 }

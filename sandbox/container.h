@@ -108,6 +108,19 @@ typedef struct rn_container_opts {
 
 typedef struct rn_container rn_container; /* declared in proc.h too */
 
+/* pids limit of every job, service and docker-action container unless asked otherwise
+ * (docker's --pids-limit, $RUNNEL_PIDS_LIMIT). Threads count: generous for Java builds. */
+#define RN_PIDS_LIMIT_DEFAULT 4096
+
+/* A pids limit as docker takes it: a positive count, or -1 (0 too) for unlimited. Sets *out to
+ * the count or 0 for unlimited; -1 when V is malformed. */
+int rn_pids_limit_parse(const char *v, int64_t *out);
+
+/* The limit when a container asks for none: $RUNNEL_PIDS_LIMIT if set, else
+ * RN_PIDS_LIMIT_DEFAULT (*builtin true). *out is 0 for unlimited. -1 when the variable is
+ * malformed. */
+int rn_pids_limit_default(int64_t *out, bool *builtin);
+
 /* Creates and starts the container. NULL with *err set ("overlay: Invalid argument (lowers ...)")
  * when the kernel or the options do not allow it. */
 rn_container *rn_container_create(const rn_container_opts *opts, char **err);

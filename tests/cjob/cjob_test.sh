@@ -422,6 +422,30 @@ EOF
   [[ $free != [0-9]* ]] || fail "a service with --pids-limit -1 has a pids limit: $free"
   sleep 0.2
   pgrep -f "$mark" >/dev/null && fail "processes survived the job: $(pgrep -af "$mark" | head -3)"
+  # a docker action's container gets the same default, and RUNNEL_PIDS_LIMIT reaches it
+  wf ci.yml <<EOF
+on: push
+jobs:
+  act:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker://busybox:test
+        with:
+          entrypoint: /bin/sh
+          args: >-
+            -c ': $mark-action; for i in \$(seq 600); do [ -e /github/workspace/go2 ] && exit 0; sleep 0.1; done; exit 1'
+EOF
+  commit_repo "$R"
+  (cd "$R" && "$RUNNEL" run -P ubuntu-latest=host >"$T/action.out" 2>&1) &
+  rpid=$!
+  for _ in $(seq 300); do pgrep -f "$mark-action" >/dev/null && break; sleep 0.1; done
+  action=$(pids_max "$mark-action") || action="the action never ran"
+  touch "$R/go2"
+  wait $rpid || fail "docker action job failed: $(cat "$T/action.out")"
+  expect_eq "$action" 4096 "default pids limit of a docker action's container"
+  RUNNEL_PIDS_LIMIT=lots run -P ubuntu-latest=host
+  expect_rc "$RC" 1 "exit status (RUNNEL_PIDS_LIMIT=lots)"
+  has_line "[ci.yml/act]   error: docker action busybox:test: invalid RUNNEL_PIDS_LIMIT 'lots' (a count, or -1)"
   true
   ;;
 net)
