@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/cache/tree_describe.h"
+
 static char root[] = "/tmp/rn-cache-tree.XXXXXX";
 static rn_cache_store *st;
 static int nkey;
@@ -71,47 +73,10 @@ static void sh(const char *fmt, const char *a, const char *b) {
     free(cmd);
 }
 
-/* A listing of a tree: type, mode, size, content digest or link target, mtime per path. */
-static void describe(const char *base, const char *rel, rn_sb *out) {
-    char *p = *rel ? rn_xprintf("%s/%s", base, rel) : rn_xstrdup(base);
-    struct stat s;
-    assert_int_equal(lstat(p, &s), 0);
-    if (S_ISLNK(s.st_mode)) {
-        char t[512];
-        ssize_t n = readlink(p, t, sizeof t - 1);
-        t[n < 0 ? 0 : n] = 0;
-        rn_sb_printf(out, "L %s -> %s\n", rel, t);
-    } else if (S_ISDIR(s.st_mode)) {
-        rn_sb_printf(out, "D %s %o %ld\n", rel, (unsigned)(s.st_mode & 07777), (long)s.st_mtime);
-        struct dirent **names;
-        int n = scandir(p, &names, NULL, alphasort);
-        for (int i = 0; i < n; i++) {
-            if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
-                char *r = *rel ? rn_xprintf("%s/%s", rel, names[i]->d_name)
-                               : rn_xstrdup(names[i]->d_name);
-                describe(base, r, out);
-                free(r);
-            }
-            free(names[i]);
-        }
-        free(names);
-    } else {
-        size_t len;
-        char *data = rn_read_file(p, &len);
-        unsigned char d[32];
-        unsigned int dl;
-        EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL);
-        free(data);
-        rn_sb_printf(out, "F %s %o %zu %02x%02x%02x%02x %ld\n", rel, (unsigned)(s.st_mode & 07777),
-                     len, d[0], d[1], d[2], d[3], (long)s.st_mtime);
-    }
-    free(p);
-}
-
 static char *tree(const char *rel) {
     char *p = P(rel);
     rn_sb sb = RN_SB_INIT;
-    describe(p, "", &sb);
+    describe_tree(p, "", true, &sb);
     free(p);
     return rn_sb_take(&sb);
 }
