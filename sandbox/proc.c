@@ -675,3 +675,8 @@ char *rn_proc_result_describe(const rn_proc_result *r, const rn_proc_opts *opts)
     }
     return rn_xstrdup("unknown");
 }
+
+int rn_proc_replace(const char *exe, char *const argv[]) {
+    execv(exe, argv);
+    return -1;
+}

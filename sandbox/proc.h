@@ -130,4 +130,8 @@ int rn_proc_run(const rn_proc_opts *opts, rn_proc_result *result, char **out, ch
  * Caller frees. */
 char *rn_proc_result_describe(const rn_proc_result *r, const rn_proc_opts *opts);
 
+/* Replaces this process's image with exe (argv as given, runnel's own environment): how the
+ * runnel front hands a command over to runnel-core. Returns only on failure, -1 with errno. */
+int rn_proc_replace(const char *exe, char *const argv[]);
+
 #endif

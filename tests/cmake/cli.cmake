@@ -2,3 +2,6 @@
 add_test(NAME cli_version COMMAND ${RUNNEL_BIN} --version)
 set_tests_properties(cli_version PROPERTIES LABELS cli PASS_REGULAR_EXPRESSION
                      "^runnel ${PROJECT_VERSION}\n$")
+add_test(NAME cli_front COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/front.sh $<TARGET_FILE:runnel>
+                                $<TARGET_FILE:runnel-core> ${PROJECT_VERSION})
+set_tests_properties(cli_front PROPERTIES LABELS cli)
