@@ -16,4 +16,17 @@ if [ "${1:-}" = --sanitize ]; then
 fi
 cmake -S . -B "$build" "${flags[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
+# The real @actions/cache (npm, pinned by tests/cache/toolkit/package-lock.json) for
+# tests/cache/toolkit.sh; without npm or the registry that test skips and says why.
+if [ -z "${RUNNEL_TOOLKIT_DIR:-}" ] && command -v npm >/dev/null; then
+  tk=$build/toolkit
+  if ! cmp -s tests/cache/toolkit/package-lock.json "$tk/package-lock.json" ||
+     [ ! -d "$tk/node_modules/@actions/cache" ]; then
+    mkdir -p "$tk"
+    cp tests/cache/toolkit/package.json tests/cache/toolkit/package-lock.json "$tk/"
+    npm ci --prefix "$tk" --no-audit --no-fund >/dev/null ||
+      echo "test.sh: npm ci of @actions/cache failed; cache_toolkit will skip"
+  fi
+  export RUNNEL_TOOLKIT_DIR=$PWD/$tk
+fi
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

@@ -16,3 +16,6 @@ target_link_libraries(rn_cache_serve PRIVATE runnel_actions)
 add_test(NAME cache_toolkit COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cache/toolkit.sh
                                     $<TARGET_FILE:rn_cache_serve>)
 set_tests_properties(cache_toolkit PROPERTIES LABELS cache SKIP_RETURN_CODE 77 TIMEOUT 120)
+add_test(NAME cache_run_toolkit COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cache/run_toolkit.sh
+                                        $<TARGET_FILE:runnel>)
+set_tests_properties(cache_run_toolkit PROPERTIES LABELS cache SKIP_RETURN_CODE 77 TIMEOUT 180)
