@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
     const char *bw_argv[] = {
         "/usr/bin/bwrap", "--unshare-all", "--ro-bind", rootfs,      "/", "--proc",
         "/proc",          "--dev",         "/dev",      "/bin/true", NULL};
-    const char *ver_argv[] = {runnel, "--version", NULL}; /* front, exec, runnel-core */
+    const char *ver_argv[] = {runnel, "--version", NULL};           /* front, exec, runnel-core */
     const char *front_argv[] = {runnel, "sandbox", "--help", NULL}; /* the front alone */
     double *ver = rn_xcalloc((size_t)iters, sizeof *ver);
     double *front = rn_xcalloc((size_t)iters, sizeof *front);

@@ -15,7 +15,7 @@ typedef struct rn_arena {
 
 void rn_arena_init(rn_arena *a);
 void rn_arena_free(rn_arena *a);
-void *rn_arena_alloc(rn_arena *a, size_t size);  /* zeroed, aligned to max_align_t */
+void *rn_arena_alloc(rn_arena *a, size_t size);    /* zeroed, aligned to max_align_t */
 char *rn_arena_strdup(rn_arena *a, const char *s); /* NULL in, NULL out */
 char *rn_arena_strndup(rn_arena *a, const char *s, size_t n);
 char *rn_arena_printf(rn_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,7 +19,8 @@ typedef struct rn_diags {
     size_t count, cap;
 } rn_diags;
 
-#define RN_DIAGS_INIT {NULL, 0, 0}
+#define RN_DIAGS_INIT                                                                              \
+    { NULL, 0, 0 }
 
 void rn_diag_add(rn_diags *d, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -1,5 +1,6 @@
 /* Growable NUL-terminated byte buffer.
- * Ownership: the buffer owns .data; rn_sb_free() releases it, rn_sb_take() hands it to the caller. */
+ * Ownership: the buffer owns .data; rn_sb_free() releases it, rn_sb_take() hands it to the caller.
+ */
 #ifndef RN_STRBUF_H
 #define RN_STRBUF_H
 
@@ -11,7 +12,8 @@ typedef struct rn_sb {
     size_t len, cap;
 } rn_sb;
 
-#define RN_SB_INIT {NULL, 0, 0}
+#define RN_SB_INIT                                                                                 \
+    { NULL, 0, 0 }
 
 void rn_sb_append(rn_sb *sb, const char *s, size_t n);
 void rn_sb_puts(rn_sb *sb, const char *s);
