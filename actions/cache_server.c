@@ -32,8 +32,12 @@ typedef struct reservation {
     bool committed;
 } reservation;
 
+#define MAX_EXTRA_LISTENERS 4
+
 struct rn_cache_server {
     struct MHD_Daemon *d;
+    struct MHD_Daemon *extra[MAX_EXTRA_LISTENERS]; /* the same service on sockets given later */
+    unsigned port;
     rn_cache_store *store;
     char *token, *url;
     rn_strlist scopes;
@@ -602,9 +606,35 @@ rn_cache_server *rn_cache_server_start(rn_cache_store *store, const char *token,
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->url = rn_xprintf("http://127.0.0.1:%u/", info ? (unsigned)info->port : 0u);
+    s->port = info ? (unsigned)info->port : 0u;
+    s->url = rn_xprintf("http://127.0.0.1:%u/", s->port);
     *url = rn_xstrdup(s->url);
     return s;
+}
+
+unsigned rn_cache_server_port(const rn_cache_server *s) {
+    return s->port;
+}
+
+int rn_cache_server_serve_socket(rn_cache_server *s, int fd, char **err) {
+    size_t i = 0;
+    while (i < MAX_EXTRA_LISTENERS && s->extra[i])
+        i++;
+    if (i == MAX_EXTRA_LISTENERS) {
+        close(fd);
+        *err = rn_xstrdup("cache server: too many listening sockets");
+        return -1;
+    }
+    s->extra[i] = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, handler, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+    if (!s->extra[i]) {
+        close(fd);
+        *err = rn_xprintf("cache server: cannot serve the given socket: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 void rn_cache_server_set_scopes(rn_cache_server *s, const char *const *scopes, size_t n) {
@@ -626,6 +656,8 @@ void rn_cache_server_env(const rn_cache_server *s, json_t *env) {
 void rn_cache_server_stop(rn_cache_server *s) {
     if (!s)
         return;
+    for (size_t i = 0; i < MAX_EXTRA_LISTENERS && s->extra[i]; i++)
+        MHD_stop_daemon(s->extra[i]);
     if (s->d)
         MHD_stop_daemon(s->d);
     for (reservation *r = s->res, *n; r; r = n) {

@@ -31,6 +31,12 @@ typedef struct rn_cache_server rn_cache_server;
 /* Starts serving; *url is "http://127.0.0.1:PORT/". Returns NULL with *err on failure. */
 rn_cache_server *rn_cache_server_start(rn_cache_store *store, const char *token, char **url,
                                        char **err);
+/* The port of http://127.0.0.1:PORT/. */
+unsigned rn_cache_server_port(const rn_cache_server *s);
+/* Serves the same service, with the same token and store, on another listening socket too (one
+ * made in a container's private network namespace: rn_netns_listen_tcp()). Takes fd (closed at
+ * stop, or now on failure). Returns 0, or -1 with *err set (caller frees). */
+int rn_cache_server_serve_socket(rn_cache_server *s, int fd, char **err);
 /* The scopes lookups search, in order; saves go to the first (default "local@refs/heads/main").
  * Call before any request (rn_cache_job_scopes() gives a job's). */
 void rn_cache_server_set_scopes(rn_cache_server *s, const char *const *scopes, size_t n);

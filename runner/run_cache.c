@@ -3,6 +3,7 @@
 #include "actions/cache_action.h"
 #include "actions/cache_server.h"
 #include "actions/cache_store.h"
+#include "sandbox/net.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static bool needs_service(const rn_wf_job *wj) {
     return false;
 }
 
-rn_job_cache_srv *rn_job_cache_serve(rn_job *j, const rn_wf_job *wj) {
+rn_job_cache_srv *rn_job_cache_serve(rn_job *j, const rn_wf_job *wj, pid_t netns_pid) {
     if (!needs_service(wj))
         return NULL;
     unsigned char raw[24];
@@ -46,6 +47,16 @@ rn_job_cache_srv *rn_job_cache_serve(rn_job *j, const rn_wf_job *wj) {
         return NULL;
     }
     free(url);
+    if (netns_pid > 0) { /* the same 127.0.0.1:PORT inside the job's private network */
+        int fd =
+            rn_netns_listen_tcp(netns_pid, (unsigned short)rn_cache_server_port(s->server), &err);
+        if (fd < 0 || rn_cache_server_serve_socket(s->server, fd, &err) != 0) {
+            rn_job_log(j, RN_LOG_WARNING, "cache service unavailable in the job's network: %s",
+                       err);
+            free(err);
+            err = NULL;
+        }
+    }
     rn_strlist scopes = RN_STRLIST_INIT;
     rn_cache_job_scopes(j, &scopes);
     rn_cache_server_set_scopes(s->server, (const char *const *)scopes.items, scopes.count);

@@ -690,6 +690,10 @@ static char *write_hosts(const char *jdir, const char *hostname, const rn_wf_job
 
 static atomic_int fallback_warned;
 
+pid_t rn_job_ctr_private_net(const rn_job_ctr *c) {
+    return c && c->net_private && c->c ? rn_container_init_pid(c->c) : -1;
+}
+
 int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir, rn_leg_out *lo,
                      rn_job_ctr **out) {
     *out = NULL;

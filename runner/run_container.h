@@ -31,6 +31,10 @@ typedef struct rn_job_ctr rn_job_ctr;
 int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir, rn_leg_out *lo,
                      rn_job_ctr **out);
 
+/* The init pid of the job's container when the job has a private network (services), whose
+ * namespace runnel's own services for the job must listen in; -1 otherwise (NULL too). */
+pid_t rn_job_ctr_private_net(const rn_job_ctr *c);
+
 /* Stops the services, kills everything left in the containers, removes them. NULL: no-op. */
 void rn_job_ctr_teardown(rn_job_ctr *c, rn_job *j);
 

@@ -331,7 +331,7 @@ static void run_leg(sched *sc, leg *lg) {
         goto finish;
     if (rn_job_ctr_setup(r, &j, wj, jdir, &lo, &ctr) != 0)
         goto finish;
-    cache_srv = rn_job_cache_serve(&j, wj);
+    cache_srv = rn_job_cache_serve(&j, wj, rn_job_ctr_private_net(ctr));
     json_t *env = wf->env ? rn_job_eval_node(&j, wf->env, &err) : json_object();
     if (!env || !json_is_object(env)) {
         rn_leg_printf(&lo, "error: env: %s", err ? err : "not a mapping");

@@ -5,12 +5,16 @@
 #include "common/strbuf.h"
 #include "sandbox/proc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,4 +156,63 @@ void rn_slirp_stop(rn_slirp *s) {
     close(s->exit_w);
     rn_proc_free(s->p); /* SIGKILL to its group and reap, whether or not it saw the exit fd */
     free(s);
+}
+
+typedef struct ns_listen {
+    int ns_fd;
+    unsigned short port;
+    int fd, err;
+    const char *what;
+} ns_listen;
+
+static void *ns_listen_thread(void *arg) {
+    ns_listen *l = arg;
+    l->what = "entering its network namespace";
+    if (setns(l->ns_fd, CLONE_NEWNET) != 0)
+        goto fail;
+    l->what = "socket";
+    l->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l->fd < 0)
+        goto fail;
+    int one = 1;
+    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(l->port);
+    l->what = "bind";
+    if (bind(l->fd, (struct sockaddr *)&a, sizeof a) != 0)
+        goto fail;
+    l->what = "listen";
+    if (listen(l->fd, 64) != 0)
+        goto fail;
+    return NULL;
+fail:
+    l->err = errno;
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    return NULL;
+}
+
+int rn_netns_listen_tcp(pid_t pid, unsigned short port, char **err) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    ns_listen l = {open(path, O_RDONLY | O_CLOEXEC), port, -1, 0, "opening its namespace"};
+    if (l.ns_fd < 0) {
+        *err = rn_xprintf("listening on 127.0.0.1:%u in the network of pid %d: %s: %s",
+                          (unsigned)port, (int)pid, l.what, strerror(errno));
+        return -1;
+    }
+    pthread_t t;
+    int e = pthread_create(&t, NULL, ns_listen_thread, &l);
+    if (e == 0)
+        pthread_join(t, NULL);
+    else
+        l.err = e, l.what = "thread";
+    close(l.ns_fd);
+    if (l.fd < 0)
+        *err = rn_xprintf("listening on 127.0.0.1:%u in the network of pid %d: %s: %s",
+                          (unsigned)port, (int)pid, l.what, strerror(l.err));
+    return l.fd;
 }

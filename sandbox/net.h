@@ -37,4 +37,11 @@ pid_t rn_slirp_pid(const rn_slirp *s);
 /* Stops slirp4netns and reaps it. NULL is a no-op. */
 void rn_slirp_stop(rn_slirp *s);
 
+/* A TCP socket listening on 127.0.0.1:port inside the network namespace of `pid` (a container's
+ * init): how runnel serves something of its own (the cache service) to a container with a
+ * private network without opening the host's loopback to it. The socket is made on a short-lived
+ * thread that enters the namespace (a network namespace is per thread); runnel keeps its own.
+ * Returns the fd (the caller owns it), or -1 with *err set (caller frees). */
+int rn_netns_listen_tcp(pid_t pid, unsigned short port, char **err);
+
 #endif

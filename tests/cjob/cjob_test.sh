@@ -520,6 +520,64 @@ EOF
   has_line "[ci.yml/net]   | by-name=svc-page localhost=svc-page"
   has_line "[ci.yml/net]   | loopback: wget: can't connect to remote host (127.0.0.1): Connection refused rc=1"
   ;;
+cache-svc)
+  # A job with services has a private network: runnel's cache service for its JavaScript
+  # actions listens on the same 127.0.0.1:PORT inside it, while the host's other loopback
+  # listeners stay unreachable.
+  hostport=$("$IMGTOOL" freeport)
+  mkdir -p "$T/www" && echo host-page >"$T/www/index.html"
+  busybox httpd -f -p "127.0.0.1:$hostport" -h "$T/www" &
+  hpid=$!
+  trap 'kill $hpid 2>/dev/null; cleanup' EXIT
+  for _ in $(seq 50); do busybox wget -q -O /dev/null "http://127.0.0.1:$hostport/" && break; sleep 0.1; done
+  mkdir -p "$R/.github/actions/probe"
+  cat >"$R/.github/actions/probe/action.yml" <<'EOF'
+name: probe
+runs:
+  using: node20
+  main: main.js
+EOF
+  cat >"$R/.github/actions/probe/main.js" <<EOF
+// Shaped like @actions/cache's v1 lookup, then a plain request to another host listener.
+const base = process.env.ACTIONS_CACHE_URL;
+const q = \`\${base}_apis/artifactcache/cache?keys=k&version=v\`;
+(async () => {
+  console.log(\`url=\${base ? base.replace(/:\\d+\\//, ':PORT/') : 'unset'}\`);
+  const good = await fetch(q, { headers: { Authorization: \`Bearer \${process.env.ACTIONS_RUNTIME_TOKEN}\` } });
+  console.log(\`with token: \${good.status}\`);
+  const bad = await fetch(q, { headers: { Authorization: 'Bearer wrong' } });
+  console.log(\`wrong token: \${bad.status}\`);
+  try {
+    const r = await fetch('http://127.0.0.1:$hostport/');
+    console.log(\`host listener: \${r.status}\`);
+  } catch (e) {
+    console.log(\`host listener: \${e.cause ? e.cause.code : e}\`);
+  }
+})().catch((e) => { console.log(\`error: \${e}\`); process.exit(1); });
+EOF
+  wf ci.yml <<'EOF'
+on: push
+jobs:
+  with-svc:
+    runs-on: ubuntu-latest
+    services:
+      idle:
+        image: busybox:test
+        command: sleep 60
+    steps:
+      - uses: ./.github/actions/probe
+      - run: echo "net=${{ job.services.idle.network }}"
+EOF
+  run
+  expect_rc "$RC" 0 "exit status"
+  has_line "[ci.yml/with-svc]   | url=http://127.0.0.1:PORT/"
+  has_line "[ci.yml/with-svc]   | with token: 204"
+  has_line "[ci.yml/with-svc]   | wrong token: 401"
+  has_line "[ci.yml/with-svc]   | host listener: ECONNREFUSED"
+  has_line "[ci.yml/with-svc]   | net=private"
+  grep -q "cache service unavailable" <<<"$OUT" && fail "a cache service warning: $OUT"
+  true
+  ;;
 *)
   fail "unknown case $CASE"
   ;;

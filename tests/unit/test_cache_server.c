@@ -11,13 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static char root[] = "/tmp/rn-cache-server.XXXXXX";
@@ -409,6 +414,41 @@ static void test_download_builtin_entry(void **state) {
     free(dir);
 }
 
+/* The same service on a socket handed over later (runnel makes it in a job's private network
+ * namespace); here one on the host's loopback: same token checks, and stop closes it. */
+static void test_serve_socket(void **state) {
+    (void)state;
+    char *url = NULL, *err = NULL;
+    rn_cache_server *s2 = rn_cache_server_start(store, TOKEN, &url, &err);
+    assert_non_null(s2);
+    char *want = rn_xprintf("http://127.0.0.1:%u/", rn_cache_server_port(s2));
+    assert_string_equal(url, want);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    assert_int_equal(rn_cache_server_serve_socket(s2, fd, &err), 0);
+    char *q = rn_xprintf("http://127.0.0.1:%u/_apis/artifactcache/cache?keys=none&version=v",
+                         (unsigned)ntohs(a.sin_port));
+    resp r = req("GET", q, TOKEN, NULL, NULL, 0, NULL);
+    assert_int_equal(r.code, 204);
+    rn_sb_free(&r.body);
+    r = req("GET", q, "wrong", NULL, NULL, 0, NULL);
+    assert_int_equal(r.code, 401);
+    rn_sb_free(&r.body);
+    rn_cache_server_stop(s2);
+    errno = 0;
+    assert_int_equal(fcntl(fd, F_GETFD), -1); /* the server closed it */
+    assert_int_equal(errno, EBADF);
+    free(q);
+    free(want);
+    free(url);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_env),
@@ -417,6 +457,7 @@ int main(void) {
         cmocka_unit_test(test_v2_round_trip),
         cmocka_unit_test(test_concurrent_uploads),
         cmocka_unit_test(test_download_builtin_entry),
+        cmocka_unit_test(test_serve_socket),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

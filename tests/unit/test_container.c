@@ -3,9 +3,12 @@
 #include "common/arena.h"
 #include "common/strbuf.h"
 #include "sandbox/container.h"
+#include "sandbox/net.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -383,6 +387,63 @@ static void services_share_a_network(void **st) {
     rn_container_destroy(job);
 }
 
+static void collect_line(void *data, rn_stream s, const char *line, size_t len, bool eol) {
+    (void)s;
+    rn_sb_append(data, line, len);
+    if (eol)
+        rn_sb_putc(data, '\n');
+}
+
+/* A socket runnel makes inside a container's private network: the container reaches it at
+ * 127.0.0.1:PORT, the host's own 127.0.0.1:PORT stays free, a gone pid is a clear error. */
+static void listening_in_a_private_network(void **st) {
+    (void)st;
+    rn_container_opts co = {0};
+    co.net = RN_NET_PRIVATE;
+    rn_container *job = make(&co);
+    /* a port free on the host now, then taken in the container only */
+    int host = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(host, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(host, (struct sockaddr *)&a, &alen), 0);
+    close(host);
+    unsigned short port = ntohs(a.sin_port);
+    char *err = NULL;
+    int fd = rn_netns_listen_tcp(rn_container_init_pid(job), port, &err);
+    assert_true(fd >= 0);
+    host = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(bind(host, (struct sockaddr *)&a, sizeof a), 0); /* still free here */
+    close(host);
+    char *cmd = rn_xprintf("nc -w 2 127.0.0.1 %u </dev/null 2>&1", (unsigned)port);
+    const char *ask[] = {"sh", "-c", cmd, NULL};
+    rn_proc_opts o = in(job, ask);
+    rn_sb got = RN_SB_INIT;
+    o.on_line = collect_line;
+    o.cb_data = &got;
+    rn_proc *p = rn_proc_start(&o, &err);
+    assert_non_null(p);
+    int c = accept(fd, NULL, NULL);
+    assert_true(c >= 0);
+    assert_int_equal(write(c, "from-runnel\n", 12), 12);
+    close(c);
+    rn_proc_result r;
+    rn_proc_wait(p, &r);
+    rn_proc_free(p);
+    assert_int_equal(r.exit_code, 0);
+    assert_string_equal(got.data, "from-runnel\n");
+    rn_sb_free(&got);
+    close(fd);
+    free(cmd);
+    rn_container_destroy(job);
+    assert_int_equal(rn_netns_listen_tcp(999999999, 18477, &err), -1);
+    assert_string_equal(err, "listening on 127.0.0.1:18477 in the network of pid 999999999: "
+                             "opening its namespace: No such file or directory");
+    free(err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(steps_share_one_container),
@@ -393,6 +454,7 @@ int main(void) {
         cmocka_unit_test(nothing_outlives_without_cgroup),
         cmocka_unit_test(binds_users_and_isolation),
         cmocka_unit_test(services_share_a_network),
+        cmocka_unit_test(listening_in_a_private_network),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
