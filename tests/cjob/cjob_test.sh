@@ -30,6 +30,16 @@ expect_rc() { [ "$1" == "$2" ] || fail "$3: expected [$2], got [$1]:
 $OUT"; }
 has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks [$1]:
 $OUT"; }
+# host_listener: an httpd on the host's loopback at $hostport (serving "host-page"), stopped at
+# exit; jobs with a private network must not reach it.
+host_listener() {
+  hostport=$("$IMGTOOL" freeport)
+  mkdir -p "$T/www" && echo host-page >"$T/www/index.html"
+  busybox httpd -f -p "127.0.0.1:$hostport" -h "$T/www" &
+  hpid=$!
+  trap 'kill $hpid 2>/dev/null; cleanup' EXIT
+  for _ in $(seq 50); do busybox wget -q -O /dev/null "http://127.0.0.1:$hostport/" && break; sleep 0.1; done
+}
 
 case $CASE in
 image-job)
@@ -145,12 +155,7 @@ $OUT"
 services)
   port=$("$IMGTOOL" freeport)
   # a listener on the host's loopback, reachable from the host (control) but not from the job
-  hostport=$("$IMGTOOL" freeport)
-  mkdir -p "$T/www" && echo host-page >"$T/www/index.html"
-  busybox httpd -f -p "127.0.0.1:$hostport" -h "$T/www" &
-  hpid=$!
-  trap 'kill $hpid 2>/dev/null; cleanup' EXIT
-  for _ in $(seq 50); do busybox wget -q -O /dev/null "http://127.0.0.1:$hostport/" && break; sleep 0.1; done
+  host_listener
   expect_eq "$(busybox wget -q -O- "http://127.0.0.1:$hostport/")" host-page "host listener"
   wf ci.yml <<EOF
 on: push
@@ -524,12 +529,7 @@ cache-svc)
   # A job with services has a private network: runnel's cache service for its JavaScript
   # actions listens on the same 127.0.0.1:PORT inside it, while the host's other loopback
   # listeners stay unreachable.
-  hostport=$("$IMGTOOL" freeport)
-  mkdir -p "$T/www" && echo host-page >"$T/www/index.html"
-  busybox httpd -f -p "127.0.0.1:$hostport" -h "$T/www" &
-  hpid=$!
-  trap 'kill $hpid 2>/dev/null; cleanup' EXIT
-  for _ in $(seq 50); do busybox wget -q -O /dev/null "http://127.0.0.1:$hostport/" && break; sleep 0.1; done
+  host_listener
   mkdir -p "$R/.github/actions/probe"
   cat >"$R/.github/actions/probe/action.yml" <<'EOF'
 name: probe
