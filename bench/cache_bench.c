@@ -150,6 +150,31 @@ static void settle(void) {
         close(fd);
 }
 
+/* MB/s of writing 64 MiB of fresh data into a new file at path (kept until the end, like every
+ * output): the file system's page-cache write speed at that moment, which both sides' restores
+ * pay per byte. On the shared VM it swings by 10x or more between rounds. */
+static double write_probe(const char *path) {
+    enum { CHUNK = 1 << 20, TOTAL = 64 };
+    unsigned char *buf = rn_xmalloc(CHUNK);
+    for (size_t i = 0; i < CHUNK; i += 8) {
+        unsigned long long v = xr();
+        memcpy(buf + i, &v, 8);
+    }
+    settle();
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    double t0 = now();
+    for (int i = 0; fd >= 0 && i < TOTAL; i++)
+        if (write(fd, buf, CHUNK) != CHUNK) {
+            close(fd);
+            fd = -1;
+        }
+    double t = now() - t0;
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return fd >= 0 && t > 0 ? TOTAL / t : 0;
+}
+
 static const char *fs_name(const char *path) {
     struct statfs f;
     if (statfs(path, &f))
@@ -304,15 +329,18 @@ int main(int argc, char **argv) {
                 trest[round] = run(tx, NULL);
             }
         }
+        char *probe_file = rn_xprintf("%s/probe", rd);
+        double probe = write_probe(probe_file);
+        free(probe_file);
         /* the restored tree must equal the original */
         char *copy = rn_xprintf("%s/repository", rdir);
         const char *diff[] = {"diff", "-r", "-q", repo, copy, NULL};
         run(diff, NULL);
         free(copy);
         printf("round %d (%s first): save tar %.3f s, runnel %.3f s; restore tar %.3f s, runnel "
-               "%.3f s\n",
+               "%.3f s; page-cache write probe %.0f MB/s\n",
                round + 1, runnel_first ? "runnel" : "tar", tsave[round], rsave[round], trest[round],
-               rrest[round]);
+               rrest[round], probe);
         fflush(stdout);
         free(rd);
         free(tarball);
