@@ -17,7 +17,7 @@ fi
 cmake -S . -B "$build" "${flags[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 # The real @actions/cache (npm, pinned by tests/cache/toolkit/package-lock.json) for
-# tests/cache/toolkit.sh; without npm or the registry that test skips and says why.
+# tests/cache/toolkit.sh and run_toolkit.sh; without npm or its registry they skip and say why.
 if [ -z "${RUNNEL_TOOLKIT_DIR:-}" ] && command -v npm >/dev/null; then
   tk=$build/toolkit
   if ! cmp -s tests/cache/toolkit/package-lock.json "$tk/package-lock.json" ||
