@@ -203,7 +203,13 @@ net-private)
     # slirp4netns processes no runnel owns any more (other tests' live runs own theirs)
     stray_slirps() {
         for p in $(pgrep -x slirp4netns); do
-            [ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')" 2>/dev/null)" = runnel ] || echo "$p"
+            pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+            [ -n "$pp" ] || continue # it ended meanwhile
+            # owned by a live runnel (the front, `runnel sandbox`, or runnel-core) or unit_container
+            case "$(ps -o comm= -p "$pp" 2>/dev/null)" in
+            runnel | runnel-core | unit_container) ;;
+            *) echo "$p" ;;
+            esac
         done | sort
     }
     before=$(stray_slirps)
