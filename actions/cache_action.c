@@ -140,9 +140,55 @@ static void pending_free(pending *p) {
     free(p);
 }
 
+/* The job's HOME, as the job sees it (`~` in paths; /github/home in an image container). */
+static const char *job_home(rn_job *j) {
+    const char *h = json_string_value(json_object_get(j->base_env, "HOME"));
+    if (!h || h[0] != '/')
+        h = getenv("HOME");
+    return h && h[0] == '/' ? h : "/";
+}
+
+/* The path patterns as runnel reaches them: `~` is the job's HOME, relative ones are in the
+ * workspace, and for a container job each is moved to this machine through the folders the
+ * job shares (j->shares). A path outside them is inside the container, out of the built-in
+ * action's reach: logged, and -1. */
+static int host_patterns(rn_job *j, const char *who, const rn_strlist *paths, rn_strlist *out) {
+    for (size_t i = 0; i < paths->count; i++) {
+        const char *p = paths->items[i];
+        size_t neg = strspn(p, "!");
+        const char *body = p + neg;
+        char *abs = body[0] == '~' && (body[1] == 0 || body[1] == '/')
+                        ? rn_xprintf("%s%s", job_home(j), body + 1)
+                    : body[0] == '/' ? rn_xstrdup(body)
+                                     : rn_xprintf("%s/%s", j->paths.workspace, body);
+        char *host = j->n_shares ? rn_pathmap_outer(j->shares, j->n_shares, abs) : abs;
+        if (!host) {
+            rn_job_log(j, RN_LOG_WARNING,
+                       "%s%s is inside the job's container, where runnel's built-in cache does "
+                       "not reach: only the workspace, $HOME and the runner's folders can be "
+                       "cached; not cached",
+                       who, body);
+            free(abs);
+            return -1;
+        }
+        char *full = rn_xprintf("%.*s%s", (int)neg, p, host);
+        strlist_add(out, full);
+        free(full);
+        if (host != abs)
+            free(host);
+        free(abs);
+    }
+    return 0;
+}
+
 static int restore(rn_job *j, const char *who, const rn_strlist *paths, const char *key,
                    const rn_strlist *rkeys, bool lookup_only, char **matched) {
     *matched = NULL;
+    rn_strlist reach = RN_STRLIST_INIT;
+    int ok = host_patterns(j, who, paths, &reach);
+    rn_strlist_free(&reach);
+    if (ok != 0)
+        return 0; /* a miss */
     rn_cache_store *s = open_store(j);
     if (!s)
         return 0;
@@ -158,7 +204,9 @@ static int restore(rn_job *j, const char *who, const rn_strlist *paths, const ch
     if (rn_cache_lookup(s, (const char *const *)scopes.items, scopes.count,
                         (const char *const *)keys.items, keys.count, version, &e)) {
         char *err = NULL;
-        int r = lookup_only ? 0 : rn_cache_restore(s, &e, j->paths.workspace, &err);
+        int r = lookup_only
+                    ? 0
+                    : rn_cache_restore(s, &e, j->paths.workspace, j->shares, j->n_shares, &err);
         if (r == 0) {
             *matched = rn_xstrdup(e.key);
             rc = 1;
@@ -189,12 +237,21 @@ static int restore(rn_job *j, const char *who, const rn_strlist *paths, const ch
 
 /* saveCache: resolve the paths, reserve (the entry is immutable), write. */
 static rn_step_status save(rn_job *j, const rn_strlist *paths, const char *key, const char *scope) {
-    rn_strlist items = RN_STRLIST_INIT;
+    rn_strlist items = RN_STRLIST_INIT, reach = RN_STRLIST_INIT;
     rn_glob_opts o = {true, false, true};
     char *err = NULL;
     rn_step_status st = RN_STEP_STATUS_SUCCESS;
-    if (rn_glob(j->paths.workspace, (const char *const *)paths->items, paths->count, &o, &items,
-                &err)) {
+    if (host_patterns(j, "Failed to save: ", paths, &reach) != 0) {
+        rn_strlist_free(&reach);
+        return st;
+    }
+    char *ws = j->n_shares ? rn_pathmap_outer(j->shares, j->n_shares, j->paths.workspace)
+                           : rn_xstrdup(j->paths.workspace);
+    int g = rn_glob(ws ? ws : j->paths.workspace, (const char *const *)reach.items, reach.count, &o,
+                    &items, &err);
+    free(ws);
+    rn_strlist_free(&reach);
+    if (g) {
         rn_job_log(j, RN_LOG_WARNING, "Failed to save: %s", err);
         free(err);
         return st;
@@ -210,7 +267,7 @@ static rn_step_status save(rn_job *j, const rn_strlist *paths, const char *key, 
     if (s) {
         char *version =
             rn_cache_version((const char *const *)paths->items, paths->count, RN_CACHE_COMPRESSION);
-        int r = rn_cache_save(s, scope, key, version, j->paths.workspace,
+        int r = rn_cache_save(s, scope, key, version, j->paths.workspace, j->shares, j->n_shares,
                               (const char *const *)items.items, items.count, &err);
         if (r == 0)
             rn_job_log(j, RN_LOG_INFO, "Cache saved with key: %s", key);

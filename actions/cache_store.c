@@ -537,7 +537,9 @@ typedef struct saver {
     size_t nfiles, fcap;
     sbatch *batches;
     size_t nb, bcap;
-    const char *workspace;
+    const char *workspace; /* the job's */
+    const rn_pathmap *map; /* its shared folders (none: the host) */
+    size_t nmap;
     int tree_fd;
     size_t next; /* next batch (atomic) */
     int rc;      /* first error (atomic) */
@@ -833,8 +835,15 @@ static void saver_free(saver *sv) {
  * returns the manifest, or NULL (*err). Blob numbers close the gaps of skipped files. */
 static json_t *save_files(saver *sv, const char *const *items, size_t n, long long *unpacked,
                           long long *nfiles, char **err) {
-    for (size_t i = 0; i < n; i++)
-        walk(sv, items[i], relative_to(sv->workspace, items[i]));
+    for (size_t i = 0; i < n; i++) {
+        char *inner = sv->nmap ? rn_pathmap_inner(sv->map, sv->nmap, items[i]) : NULL;
+        if (sv->nmap && !inner) {
+            *err = rn_xprintf("cache: %s is not in a folder the job shares with runnel", items[i]);
+            return NULL;
+        }
+        walk(sv, items[i], relative_to(sv->workspace, inner ? inner : items[i]));
+        free(inner);
+    }
     run_workers(save_worker, sv, worker_count(sv->nfiles));
     if (sv->rc) {
         *err = sv->err;
@@ -943,7 +952,8 @@ static void evict_over_cap(rn_cache_store *s) {
 }
 
 int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const char *version,
-                  const char *workspace, const char *const *items, size_t n, char **err) {
+                  const char *workspace, const rn_pathmap *map, size_t nmap,
+                  const char *const *items, size_t n, char **err) {
     if (entry_exists(s, scope, key, version))
         return 1;
     char *tmpdir = rn_cache_tmpname(s, "save");
@@ -964,6 +974,8 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
         goto out;
     }
     sv.workspace = workspace;
+    sv.map = map;
+    sv.nmap = nmap;
     man = save_files(&sv, items, n, &unpacked, &nfiles, err);
     if (!man)
         goto out;
@@ -1438,9 +1450,30 @@ static void remove_stale_staging(const char *dir) {
     closedir(d);
 }
 
+/* Where name rel goes on this machine: workspace/rel on the host (the kernel resolves `..` as
+ * tar -C would); for a container job the job's path, through its shared folders. NULL (*err)
+ * when that is outside them. */
+static char *target(const char *workspace, const rn_pathmap *map, size_t nmap, const char *rel,
+                    char **err) {
+    char *inner = strcmp(rel, ".") ? rn_xprintf("%s/%s", workspace, rel) : rn_xstrdup(workspace);
+    if (!nmap)
+        return inner;
+    char *outer = rn_pathmap_outer(map, nmap, inner);
+    if (!outer && err) {
+        char *shown = rn_path_normalize(inner);
+        *err = rn_xprintf("cache: %s is not in a folder the job shares with runnel", shown);
+        free(shown);
+    }
+    free(inner);
+    return outer;
+}
+
 /* Sets up where top t is built. Returns 0 or -1 (*err). */
-static int stage_top(rtop *t, char type, const char *workspace, char **err) {
-    t->dst = strcmp(t->rel, ".") ? rn_xprintf("%s/%s", workspace, t->rel) : rn_xstrdup(workspace);
+static int stage_top(rtop *t, char type, const char *workspace, const rn_pathmap *map, size_t nmap,
+                     char **err) {
+    t->dst = target(workspace, map, nmap, t->rel, err);
+    if (!t->dst)
+        return -1;
     struct stat st;
     if (type == 'd' && lstat(t->dst, &st) == 0 && S_ISDIR(st.st_mode)) {
         t->merge = true;
@@ -1472,7 +1505,8 @@ static int stage_top(rtop *t, char type, const char *workspace, char **err) {
     return 0;
 }
 
-static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err) {
+static int restore_tree(int dfd, json_t *meta, const char *workspace, const rn_pathmap *map,
+                        size_t nmap, char **err) {
     json_t *man = load_manifest(dfd, meta);
     if (!man)
         return 1;
@@ -1524,7 +1558,7 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         }
         if (!ntops || !under(tops[ntops - 1].rel, ri->rel)) {
             tops[ntops].rel = ri->rel;
-            rc = stage_top(&tops[ntops++], ri->type, workspace, err) ? -1 : 0;
+            rc = stage_top(&tops[ntops++], ri->type, workspace, map, nmap, err) ? -1 : 0;
         }
         ri->top = ntops - 1;
     }
@@ -1610,8 +1644,9 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, char **err
         const ritem *ri = &r.items[i];
         if (ri->type != 'd')
             continue;
-        char *dst =
-            strcmp(ri->rel, ".") ? rn_xprintf("%s/%s", workspace, ri->rel) : rn_xstrdup(workspace);
+        char *dst = target(workspace, map, nmap, ri->rel, NULL);
+        if (!dst)
+            continue; /* its top was refused */
         struct timespec ts[2] = {{(time_t)ri->mtime, 0}, {(time_t)ri->mtime, 0}};
         if (tops[ri->top].merged || ((ri->mode | 0700) & ~r.umask) != ri->mode)
             chmod(dst, ri->mode);
@@ -1824,7 +1859,8 @@ static int build_archive(int dfd, json_t *man) {
 
 /* Extracts a verified archive (names relative to workspace, ../ allowed as the toolkit
  * writes them). */
-static int extract_archive(int fd, const char *workspace, char **err) {
+static int extract_archive(int fd, const char *workspace, const rn_pathmap *map, size_t nmap,
+                           char **err) {
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
     archive_read_support_filter_all(a);
@@ -1847,14 +1883,20 @@ static int extract_archive(int fd, const char *workspace, char **err) {
             rc = -1;
             break;
         }
-        char *p = rn_xprintf("%s/%s", workspace, archive_entry_pathname(e));
+        char *p = target(workspace, map, nmap, archive_entry_pathname(e), err);
+        char *h = !p || !archive_entry_hardlink(e)
+                      ? NULL
+                      : target(workspace, map, nmap, archive_entry_hardlink(e), err);
+        if (!p || (archive_entry_hardlink(e) && !h)) {
+            free(p);
+            rc = -1;
+            break;
+        }
         archive_entry_copy_pathname(e, p);
         free(p);
-        if (archive_entry_hardlink(e)) {
-            char *h = rn_xprintf("%s/%s", workspace, archive_entry_hardlink(e));
+        if (h)
             archive_entry_copy_hardlink(e, h);
-            free(h);
-        }
+        free(h);
         if (archive_write_header(w, e) < ARCHIVE_WARN) {
             *err = rn_xprintf("cache: %s", archive_error_string(w));
             rc = -1;
@@ -1878,17 +1920,17 @@ static int extract_archive(int fd, const char *workspace, char **err) {
 }
 
 int rn_cache_restore(rn_cache_store *s, const rn_cache_entry *e, const char *workspace,
-                     char **err) {
+                     const rn_pathmap *map, size_t nmap, char **err) {
     json_t *meta = NULL;
     int dfd = open_locked(s, e->id, &meta);
     if (dfd < 0)
         return 1;
     int rc;
     if (json_is_string(json_object_get(meta, "manifest_sha256"))) {
-        rc = restore_tree(dfd, meta, workspace, err);
+        rc = restore_tree(dfd, meta, workspace, map, nmap, err);
     } else {
         int afd = verify_archive(dfd, meta);
-        rc = afd < 0 ? 1 : extract_archive(afd, workspace, err);
+        rc = afd < 0 ? 1 : extract_archive(afd, workspace, map, nmap, err);
         if (afd >= 0)
             close(afd);
     }

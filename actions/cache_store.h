@@ -23,6 +23,8 @@
 #ifndef RN_ACTIONS_CACHE_STORE_H
 #define RN_ACTIONS_CACHE_STORE_H
 
+#include "common/pathmap.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,21 +65,27 @@ int rn_cache_lookup(rn_cache_store *s, const char *const *scopes, size_t nscopes
                     const char *const *keys, size_t nkeys, const char *version,
                     rn_cache_entry *out);
 
-/* Saves the items (absolute paths; directories recursively, symlinks as links) with names
- * relative to workspace. Returns 0 saved, 1 an entry for (scope, key, version) already exists
- * (nothing written), -1 error (*err). Evicts least recently used entries over the cap. */
+/* Saves the items (absolute paths on this machine; directories recursively, symlinks as
+ * links) with names relative to workspace. For a container job, workspace is the job's own path
+ * and map (n entries, common/pathmap.h) the folders it shares: names are then the job's paths
+ * (what @actions/cache in the container would store), and an item outside them is an error.
+ * map NULL, 0: a job on the host. Returns 0 saved, 1 an entry for (scope, key, version) already
+ * exists (nothing written), -1 error (*err). Evicts least recently used entries over the cap. */
 int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const char *version,
-                  const char *workspace, const char *const *items, size_t n, char **err);
+                  const char *workspace, const rn_pathmap *map, size_t nmap,
+                  const char *const *items, size_t n, char **err);
 
 /* Publishes an archive file (moved, not copied) as an entry. Same returns as rn_cache_save. */
 int rn_cache_put_archive(rn_cache_store *s, const char *scope, const char *key, const char *version,
                          const char *archive_file, char **err);
 
 /* Restores e into workspace (names relative to it; over existing files as tar does: files
- * replaced, folders merged). Returns 0, 1 when the entry is gone, corrupt or truncated (nothing
+ * replaced, folders merged); workspace and map as for rn_cache_save (a name outside the shared
+ * folders is a write error). Returns 0, 1 when the entry is gone, corrupt or truncated (nothing
  * was written), -1 on a write error (*err; nothing was moved into place unless the error came
  * while moving). Records the use. */
-int rn_cache_restore(rn_cache_store *s, const rn_cache_entry *e, const char *workspace, char **err);
+int rn_cache_restore(rn_cache_store *s, const rn_cache_entry *e, const char *workspace,
+                     const rn_pathmap *map, size_t nmap, char **err);
 
 /* Opens e's archive for reading (O_RDONLY fd) after checking its sha256; -1 when missing or
  * corrupt. Records the use. */

@@ -252,7 +252,11 @@ static rn_step_status setup_cache(rn_job *j, const char *id, const char *deps, j
         free(err);
         return RN_STEP_STATUS_FAILURE;
     }
-    const char *home = getenv("HOME");
+    /* the job's HOME as it sees it (/github/home in an image container), as setup-java's
+     * os.homedir(): the cache version hashes these paths */
+    const char *home = json_string_value(json_object_get(j->base_env, "HOME"));
+    if (!home)
+        home = getenv("HOME");
     const char *paths[3];
     char *owned[3] = {0};
     size_t np = 0;

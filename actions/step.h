@@ -21,6 +21,7 @@
 
 #include "actions/envfile.h"
 #include "common/arena.h"
+#include "common/pathmap.h"
 #include "workflow/expr.h"
 #include "workflow/model.h"
 
@@ -93,6 +94,11 @@ struct rn_job {
      * root filesystem, where the default shell is looked up; NULL = the host's root. */
     struct rn_container *container;
     const char *const *prog_roots;
+    /* With a container: the folders it shares read-write with runnel (the job's path -> the
+     * host's), the only places runnel's built-in actions (cache, setup-java) reach its files
+     * through. Borrowed; none for a job on the host. */
+    const rn_pathmap *shares;
+    size_t n_shares;
     bool debug; /* ACTIONS_STEP_DEBUG-like: show ::debug:: */
 
     /* State the executor keeps */

@@ -298,7 +298,7 @@ int main(int argc, char **argv) {
             if ((side == 0) == runnel_first) {
                 settle();
                 double t0 = now();
-                if (rn_cache_save(s, "bench", key, ver, ws, items, 1, &err) != 0) {
+                if (rn_cache_save(s, "bench", key, ver, ws, NULL, 0, items, 1, &err) != 0) {
                     fprintf(stderr, "cache_bench: save: %s\n", err ? err : "exists");
                     return 1;
                 }
@@ -317,7 +317,7 @@ int main(int argc, char **argv) {
                 settle();
                 double t0 = now();
                 if (rn_cache_lookup(s, scopes, 1, keys, 1, ver, &e) != 1 ||
-                    rn_cache_restore(s, &e, rdir, &err) != 0) {
+                    rn_cache_restore(s, &e, rdir, NULL, 0, &err) != 0) {
                     fprintf(stderr, "cache_bench: restore failed: %s\n", err ? err : "miss");
                     return 1;
                 }

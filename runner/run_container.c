@@ -33,8 +33,10 @@ struct rn_job_ctr {
     char **roots; /* image layers, topmost first (borrowed strings) */
     svc *svcs;
     size_t n_svcs;
-    bool net_private; /* c has a private network namespace the services join */
-    char *resolv;     /* /etc/resolv.conf of the private network (slirp4netns's DNS), or NULL */
+    bool net_private;   /* c has a private network namespace the services join */
+    rn_pathmap *shares; /* c's read-write binds, for j->shares (strings owned) */
+    size_t n_shares;
+    char *resolv; /* /etc/resolv.conf of the private network (slirp4netns's DNS), or NULL */
 };
 
 /* `options:` of a container or service (docker create flags runnel understands). */
@@ -838,6 +840,15 @@ int rn_job_ctr_setup(rn_run *r, rn_job *j, const rn_wf_job *wj, const char *jdir
                           "job and its services): %s",
                           rn_container_net_warning(jc->c));
         j->container = jc->c;
+        for (size_t i = 0; i < nb; i++) {
+            if (binds[i].ro)
+                continue;
+            jc->shares = rn_xrealloc(jc->shares, (jc->n_shares + 1) * sizeof *jc->shares);
+            jc->shares[jc->n_shares++] =
+                (rn_pathmap){rn_xstrdup(binds[i].dst), rn_xstrdup(binds[i].src)};
+        }
+        j->shares = jc->shares;
+        j->n_shares = jc->n_shares;
         char *id = rn_xprintf("runnel-%d", (int)rn_container_init_pid(jc->c));
         json_t *job = json_object_get(j->contexts, "job");
         if (json_is_object(job))
@@ -920,6 +931,15 @@ void rn_job_ctr_teardown(rn_job_ctr *jc, rn_job *j) {
         j->container = NULL;
         j->prog_roots = NULL;
     }
+    if (j && j->shares == jc->shares) {
+        j->shares = NULL;
+        j->n_shares = 0;
+    }
+    for (size_t i = 0; i < jc->n_shares; i++) {
+        free((char *)jc->shares[i].inner);
+        free((char *)jc->shares[i].outer);
+    }
+    free(jc->shares);
     rn_container_destroy(jc->c);
     free(jc->roots);
     free(jc->resolv);

@@ -106,7 +106,7 @@ static char *save(const char *ws_rel, const char *const *items, size_t n) {
         abs[i] = P(items[i]);
     char *key = rn_xprintf("k-%d", nkey++);
     char *err = NULL;
-    int r = rn_cache_save(st, "s", key, "v", ws, abs, n, &err);
+    int r = rn_cache_save(st, "s", key, "v", ws, NULL, 0, abs, n, &err);
     if (err)
         fprintf(stderr, "%s\n", err);
     assert_int_equal(r, 0);
@@ -124,7 +124,7 @@ static int restore(const char *key, const char *ws_rel) {
     assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, "v", &e), 1);
     char *ws = P(ws_rel);
     char *err = NULL;
-    int r = rn_cache_restore(st, &e, ws, &err);
+    int r = rn_cache_restore(st, &e, ws, NULL, 0, &err);
     if (err)
         fprintf(stderr, "%s\n", err);
     free(err);
@@ -417,7 +417,7 @@ static void test_concurrent_restores(void **state) {
             char *ws = P("l/ws");
             char *err = NULL;
             int r = rn_cache_lookup(st, scopes, 1, keys, 1, "v", &e) == 1
-                        ? rn_cache_restore(st, &e, ws, &err)
+                        ? rn_cache_restore(st, &e, ws, NULL, 0, &err)
                         : 9;
             _exit(r < 0 ? 3 : r);
         }

@@ -479,9 +479,15 @@ net)
   expect_eq "$(busybox wget -q -O- "http://127.0.0.1:$loport/")" outside-page "host loopback listener"
   # slirp4netns processes no runnel owns any more (other tests' live runs own theirs)
   slirps() {
-    local p
+    local p pp
     for p in $(pgrep -x slirp4netns); do
-      [ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')" 2>/dev/null)" = runnel ] || echo "$p"
+      pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+      [ -n "$pp" ] || continue # it ended meanwhile
+      # owned by a live runnel (the front, `runnel sandbox`, or runnel-core) or unit_container
+      case "$(ps -o comm= -p "$pp" 2>/dev/null)" in
+      runnel | runnel-core | unit_container) ;;
+      *) echo "$p" ;;
+      esac
     done | sort
   }
   before=$(slirps)
@@ -576,6 +582,56 @@ EOF
   has_line "[ci.yml/with-svc]   | host listener: ECONNREFUSED"
   has_line "[ci.yml/with-svc]   | net=private"
   grep -q "cache service unavailable" <<<"$OUT" && fail "a cache service warning: $OUT"
+  true
+  ;;
+cache-image)
+  # actions/cache in an image container: `~` is the job's /github/home (a folder of the run on
+  # the host), never the host user's home; the entry names the job's paths, so the next run
+  # (another folder) gets the same bytes back; a path in the container's own files is refused.
+  wf ci.yml <<'EOF'
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    container: busybox:test
+    steps:
+      - uses: actions/cache@v4
+        id: c
+        with:
+          path: |
+            ~/.stuff
+            deps
+          key: stuff-1
+      - run: |
+          echo "hit=${{ steps.c.outputs.cache-hit }} home=$HOME"
+          if [ ! -f ~/.stuff/x ]; then
+            mkdir -p ~/.stuff deps
+            head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > ~/.stuff/x
+            cp ~/.stuff/x deps/y
+          fi
+          echo "home-data=$(cat ~/.stuff/x) ws-data=$(cat deps/y)"
+      - uses: actions/cache@v4
+        with:
+          path: /opt/tool
+          key: tool-1
+EOF
+  printf 'deps/\n' >"$R/.gitignore"
+  run
+  expect_rc "$RC" 0 "exit status (run 1)"
+  has_line "[ci.yml/build]   | hit= home=/github/home"
+  d1=$(grep -o 'home-data=[0-9a-f]* ws-data=[0-9a-f]*' <<<"$OUT")
+  [ -n "$d1" ] || fail "run 1 printed no data: $OUT"
+  has "Cache saved with key: stuff-1"
+  has "/opt/tool is inside the job's container, where runnel's built-in cache does not reach"
+  [ -e "$HOME/.stuff" ] && fail "the cache wrote into the host user's home"
+  rm -rf "$R/deps"
+  run
+  expect_rc "$RC" 0 "exit status (run 2)"
+  has_line "[ci.yml/build]   | hit=true home=/github/home"
+  has "Cache restored from key: stuff-1"
+  d2=$(grep -o 'home-data=[0-9a-f]* ws-data=[0-9a-f]*' <<<"$OUT")
+  expect_eq "$d2" "$d1" "restored bytes"
+  [ -e "$HOME/.stuff" ] && fail "the restore wrote into the host user's home"
   true
   ;;
 *)

@@ -388,7 +388,8 @@ static void test_download_builtin_entry(void **state) {
     const char *items[] = {dir};
     char *err = NULL;
     assert_int_equal(
-        rn_cache_save(store, "o/r@refs/heads/main", "builtin-1", "B", ws, items, 1, &err), 0);
+        rn_cache_save(store, "o/r@refs/heads/main", "builtin-1", "B", ws, NULL, 0, items, 1, &err),
+        0);
     json_t *j = twirp("GetCacheEntryDownloadURL",
                       json_pack("{s:s,s:s}", "key", "builtin-1", "version", "B"), 200);
     assert_true(json_is_true(json_object_get(j, "ok")));

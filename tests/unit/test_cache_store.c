@@ -88,7 +88,7 @@ static void save_ok(const char *scope, const char *key, const char *version, con
     char *err = NULL;
     char *abs = rn_xprintf("%s/%s", ws, item);
     const char *items[] = {abs};
-    int r = rn_cache_save(st, scope, key, version, ws, items, 1, &err);
+    int r = rn_cache_save(st, scope, key, version, ws, NULL, 0, items, 1, &err);
     if (err)
         fprintf(stderr, "%s\n", err);
     assert_int_equal(r, 0);
@@ -153,13 +153,13 @@ static void test_round_trip(void **state) {
     assert_true(en.has_tree);
     assert_int_equal(en.files, 4);
     char *err = NULL;
-    assert_int_equal(rn_cache_restore(st, &en, ws, &err), 0);
+    assert_int_equal(rn_cache_restore(st, &en, ws, NULL, 0, &err), 0);
     char *after = tree(d);
     assert_string_equal(after, before);
     free(after);
     /* restoring over an existing tree gives the same result */
     put("ws/data/secret", "changed");
-    assert_int_equal(rn_cache_restore(st, &en, ws, &err), 0);
+    assert_int_equal(rn_cache_restore(st, &en, ws, NULL, 0, &err), 0);
     after = tree(d);
     assert_string_equal(after, before);
     rn_cache_entry_clear(&en);
@@ -225,7 +225,7 @@ static void test_existing_key_is_immutable(void **state) {
     char *abs = P("ws/im");
     const char *items[] = {abs};
     char *err = NULL;
-    assert_int_equal(rn_cache_save(st, "s", "imm", "v", ws, items, 1, &err), 1);
+    assert_int_equal(rn_cache_save(st, "s", "imm", "v", ws, NULL, 0, items, 1, &err), 1);
     free(abs);
 }
 
@@ -245,7 +245,7 @@ static int restore_into(const char *key, const char *version, const char *dest) 
     rn_cache_entry e;
     assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, version, &e), 1);
     char *err = NULL;
-    int r = rn_cache_restore(st, &e, dest, &err);
+    int r = rn_cache_restore(st, &e, dest, NULL, 0, &err);
     free(err);
     rn_cache_entry_clear(&e);
     return r;
@@ -365,7 +365,7 @@ static void test_concurrent_save_same_key(void **state) {
                 char *err = NULL;
                 char *abs = rn_xprintf("%s/cc", ws);
                 const char *items[] = {abs};
-                int r = rn_cache_save(st, "s", key, "v", ws, items, 1, &err);
+                int r = rn_cache_save(st, "s", key, "v", ws, NULL, 0, items, 1, &err);
                 _exit(r < 0 ? 3 : r);
             }
         }
@@ -421,9 +421,9 @@ static void test_lru_eviction(void **state) {
     const char *items[] = {abs};
     const char *scopes[] = {"s"};
     struct timespec ts = {0, 20 * 1000 * 1000};
-    assert_int_equal(rn_cache_save(small, "s", "lru-1", "v", ws, items, 1, &err), 0);
+    assert_int_equal(rn_cache_save(small, "s", "lru-1", "v", ws, NULL, 0, items, 1, &err), 0);
     nanosleep(&ts, NULL);
-    assert_int_equal(rn_cache_save(small, "s", "lru-2", "v", ws, items, 1, &err), 0);
+    assert_int_equal(rn_cache_save(small, "s", "lru-2", "v", ws, NULL, 0, items, 1, &err), 0);
     nanosleep(&ts, NULL);
     /* using lru-1 makes lru-2 the least recently used */
     const char *k1[] = {"lru-1"};
@@ -431,10 +431,10 @@ static void test_lru_eviction(void **state) {
     assert_int_equal(rn_cache_lookup(small, scopes, 1, k1, 1, "v", &e), 1);
     char *dest = P("dest-lru");
     mkdir(dest, 0755);
-    assert_int_equal(rn_cache_restore(small, &e, dest, &err), 0);
+    assert_int_equal(rn_cache_restore(small, &e, dest, NULL, 0, &err), 0);
     rn_cache_entry_clear(&e);
     nanosleep(&ts, NULL);
-    assert_int_equal(rn_cache_save(small, "s", "lru-3", "v", ws, items, 1, &err), 0);
+    assert_int_equal(rn_cache_save(small, "s", "lru-3", "v", ws, NULL, 0, items, 1, &err), 0);
     rn_cache_entry *all;
     size_t n;
     assert_int_equal(rn_cache_list(small, &all, &n), 0);
@@ -472,6 +472,48 @@ static void test_parse_size(void **state) {
     assert_int_equal(rn_cache_parse_size(""), -1);
 }
 
+/* A container job: the job sees its HOME at /github/home, which is home1 on the host in the
+ * first run and home2 in the next; the entry names the job's paths, so it restores into home2.
+ * A job whose shares hold no such folder gets an error, and nothing. */
+static void test_shared_folders_map(void **state) {
+    (void)state;
+    put("home1/.m2/a.jar", "jar-bytes");
+    char *home1 = P("home1"), *home2 = P("home2"), *item = P("home1/.m2");
+    mkdir(home2, 0755);
+    rn_pathmap run1[] = {{ws, ws}, {"/github/home", home1}};
+    rn_pathmap run2[] = {{ws, ws}, {"/github/home", home2}};
+    const char *items[] = {item};
+    char *err = NULL;
+    assert_int_equal(rn_cache_save(st, "s", "mapped", "v", ws, run1, 2, items, 1, &err), 0);
+    const char *scopes[] = {"s"}, *keys[] = {"mapped"};
+    rn_cache_entry e;
+    assert_int_equal(rn_cache_lookup(st, scopes, 1, keys, 1, "v", &e), 1);
+    assert_int_equal(rn_cache_restore(st, &e, ws, run2, 2, &err), 0);
+    char *jar = P("home2/.m2/a.jar");
+    char *got = rn_read_file(jar, NULL);
+    assert_string_equal(got, "jar-bytes");
+    free(got);
+    free(jar);
+    rn_pathmap ws_only[] = {{ws, ws}};
+    assert_int_equal(rn_cache_restore(st, &e, ws, ws_only, 1, &err), -1);
+    char *want =
+        rn_xprintf("cache: %s is not in a folder the job shares with runnel", "/github/home/.m2");
+    assert_string_equal(err, want);
+    free(want);
+    free(err);
+    err = NULL;
+    /* saving what the job does not share is an error too */
+    assert_int_equal(rn_cache_save(st, "s", "mapped-2", "v", ws, ws_only, 1, items, 1, &err), -1);
+    want = rn_xprintf("cache: %s is not in a folder the job shares with runnel", item);
+    assert_string_equal(err, want);
+    free(want);
+    free(err);
+    rn_cache_entry_clear(&e);
+    free(home1);
+    free(home2);
+    free(item);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_matches_toolkit),
@@ -483,6 +525,7 @@ int main(void) {
         cmocka_unit_test(test_concurrent_save_same_key),
         cmocka_unit_test(test_lru_eviction),
         cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_shared_folders_map),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
