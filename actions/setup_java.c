@@ -7,6 +7,7 @@
 #include "common/strbuf.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,12 +298,15 @@ rn_step_status rn_setup_java_action(rn_job *j, const char *uses, json_t *with, j
         rn_job_log(j, RN_LOG_ERROR, "Input required and not supplied: distribution");
         return RN_STEP_STATUS_FAILURE;
     }
-    /* roots: $RUNNEL_JVM_DIRS (or /usr/lib/jvm), then the tool cache */
+    /* roots: $RUNNEL_JVM_DIRS (or /usr/lib/jvm), then the tool cache. An image container sees
+     * neither the host's JDKs nor a path to them: there only the tool cache, which every job
+     * container shares at its host path (GitHub's setup-java installs into it too). */
+    bool image = j->prog_roots != NULL;
     const char *env = getenv("RUNNEL_JVM_DIRS");
     char *dirs = rn_xstrdup(env && *env ? env : "/usr/lib/jvm");
     const char *roots[17];
     size_t nr = 0;
-    for (char *t = strtok(dirs, ":"); t && nr < 16; t = strtok(NULL, ":"))
+    for (char *t = strtok(dirs, ":"); t && nr < 16 && !image; t = strtok(NULL, ":"))
         roots[nr++] = t;
     if (j->paths.tool_cache && *j->paths.tool_cache)
         roots[nr++] = j->paths.tool_cache;
@@ -314,7 +318,11 @@ rn_step_status rn_setup_java_action(rn_job *j, const char *uses, json_t *with, j
     free(dirs);
     rn_step_status st = RN_STEP_STATUS_FAILURE;
     if (r) {
-        rn_job_log(j, RN_LOG_ERROR, "%s", err);
+        rn_job_log(j, RN_LOG_ERROR, "%s%s", err,
+                   image ? "; in an image container runnel's setup-java looks only in the tool "
+                           "cache (RUNNER_TOOL_CACHE), which the container shares: the host's "
+                           "JDKs are not in it"
+                         : "");
         free(err);
         goto out;
     }

@@ -634,6 +634,37 @@ EOF
   [ -e "$HOME/.stuff" ] && fail "the restore wrote into the host user's home"
   true
   ;;
+setup-java-image)
+  # setup-java in an image container: the host's JDKs are not in it, so only the tool cache
+  # (shared at its host path) counts; a JDK there is found and runs in the container.
+  export RUNNER_TOOL_CACHE=$T/toolcache
+  mkdir -p "$RUNNER_TOOL_CACHE"
+  wf ci.yml <<'EOF'
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    container: busybox:test
+    steps:
+      - uses: actions/setup-java@v4
+        with:
+          distribution: temurin
+          java-version: '17'
+      - run: echo "home=$JAVA_HOME" && java -version
+EOF
+  run
+  expect_rc "$RC" 1 "exit status without a JDK in the tool cache"
+  has_line "[ci.yml/build]   error: no installed JDK matches java-version '17' (found: none in $RUNNER_TOOL_CACHE); in an image container runnel's setup-java looks only in the tool cache (RUNNER_TOOL_CACHE), which the container shares: the host's JDKs are not in it"
+  jdk=$RUNNER_TOOL_CACHE/Java_Temurin-Hotspot_jdk/17.0.9/x64
+  mkdir -p "$jdk/bin"
+  echo 'JAVA_VERSION="17.0.9"' >"$jdk/release"
+  printf '#!/bin/sh\necho "fake openjdk 17.0.9 on $(. /etc/os-release; echo $ID)"\n' >"$jdk/bin/java"
+  chmod +x "$jdk/bin/java"
+  run
+  expect_rc "$RC" 0 "exit status with a JDK in the tool cache"
+  has_line "[ci.yml/build]   | home=$jdk"
+  has_line "[ci.yml/build]   | fake openjdk 17.0.9 on runnel-test"
+  ;;
 *)
   fail "unknown case $CASE"
   ;;
