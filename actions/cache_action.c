@@ -22,14 +22,6 @@ typedef struct pending {
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static pending *pendings;
 
-static void strlist_add(rn_strlist *l, const char *s) {
-    if (l->count == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 4;
-        l->items = rn_xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    l->items[l->count++] = rn_xstrdup(s);
-}
-
 static const char *input(json_t *with, const char *name) {
     const char *v = json_string_value(json_object_get(with, name));
     return v ? v : "";
@@ -60,7 +52,7 @@ static void multiline(const char *text, rn_strlist *out) {
         char *line = rn_xstrndup(p, n);
         char *t = trimmed(line);
         if (*t)
-            strlist_add(out, t);
+            rn_strlist_add(out, t);
         free(t);
         free(line);
         p += n + (e ? 1 : 0);
@@ -86,7 +78,7 @@ void rn_cache_job_scopes(rn_job *j, rn_strlist *out) {
         for (size_t k = 0; k < out->count; k++)
             dup = dup || !strcmp(out->items[k], s[i]);
         if (!dup)
-            strlist_add(out, s[i]);
+            rn_strlist_add(out, s[i]);
         free(s[i]);
     }
 }
@@ -121,7 +113,7 @@ static void defer(rn_job *j, const char *who, const rn_strlist *paths, const cha
     p->job = j;
     p->who = rn_xstrdup(who);
     for (size_t i = 0; i < paths->count; i++)
-        strlist_add(&p->paths, paths->items[i]);
+        rn_strlist_add(&p->paths, paths->items[i]);
     p->key = rn_xstrdup(key);
     p->matched = matched ? rn_xstrdup(matched) : NULL;
     p->scope = rn_xstrdup(scope);
@@ -140,45 +132,18 @@ static void pending_free(pending *p) {
     free(p);
 }
 
-/* The job's HOME, as the job sees it (`~` in paths; /github/home in an image container). */
-static const char *job_home(rn_job *j) {
-    const char *h = json_string_value(json_object_get(j->base_env, "HOME"));
-    if (!h || h[0] != '/')
-        h = getenv("HOME");
-    return h && h[0] == '/' ? h : "/";
-}
-
-/* The path patterns as runnel reaches them: `~` is the job's HOME, relative ones are in the
- * workspace, and for a container job each is moved to this machine through the folders the
- * job shares (j->shares). A path outside them is inside the container, out of the built-in
- * action's reach: logged, and -1. */
+/* The path patterns as runnel reaches them (rn_job_host_patterns()); a path inside the
+ * container's own files is out of the built-in's reach: logged, and -1. */
 static int host_patterns(rn_job *j, const char *who, const rn_strlist *paths, rn_strlist *out) {
-    for (size_t i = 0; i < paths->count; i++) {
-        const char *p = paths->items[i];
-        size_t neg = strspn(p, "!");
-        const char *body = p + neg;
-        char *abs = body[0] == '~' && (body[1] == 0 || body[1] == '/')
-                        ? rn_xprintf("%s%s", job_home(j), body + 1)
-                    : body[0] == '/' ? rn_xstrdup(body)
-                                     : rn_xprintf("%s/%s", j->paths.workspace, body);
-        char *host = j->n_shares ? rn_pathmap_outer(j->shares, j->n_shares, abs) : abs;
-        if (!host) {
-            rn_job_log(j, RN_LOG_WARNING,
-                       "%s%s is inside the job's container, where runnel's built-in cache does "
-                       "not reach: only the workspace, $HOME and the runner's folders can be "
-                       "cached; not cached",
-                       who, body);
-            free(abs);
-            return -1;
-        }
-        char *full = rn_xprintf("%.*s%s", (int)neg, p, host);
-        strlist_add(out, full);
-        free(full);
-        if (host != abs)
-            free(host);
-        free(abs);
-    }
-    return 0;
+    char *outside = NULL;
+    if (rn_job_host_patterns(j, paths, out, &outside) == 0)
+        return 0;
+    rn_job_log(j, RN_LOG_WARNING,
+               "%s%s is inside the job's container, where runnel's built-in cache does not reach: "
+               "only the workspace, $HOME and the runner's folders can be cached; not cached",
+               who, outside);
+    free(outside);
+    return -1;
 }
 
 static int restore(rn_job *j, const char *who, const rn_strlist *paths, const char *key,
@@ -196,9 +161,9 @@ static int restore(rn_job *j, const char *who, const rn_strlist *paths, const ch
         rn_cache_version((const char *const *)paths->items, paths->count, RN_CACHE_COMPRESSION);
     rn_strlist scopes = RN_STRLIST_INIT, keys = RN_STRLIST_INIT;
     rn_cache_job_scopes(j, &scopes);
-    strlist_add(&keys, key);
+    rn_strlist_add(&keys, key);
     for (size_t i = 0; rkeys && i < rkeys->count; i++)
-        strlist_add(&keys, rkeys->items[i]);
+        rn_strlist_add(&keys, rkeys->items[i]);
     rn_cache_entry e;
     int rc = 0;
     if (rn_cache_lookup(s, (const char *const *)scopes.items, scopes.count,
@@ -245,11 +210,9 @@ static rn_step_status save(rn_job *j, const rn_strlist *paths, const char *key, 
         rn_strlist_free(&reach);
         return st;
     }
-    char *ws = j->n_shares ? rn_pathmap_outer(j->shares, j->n_shares, j->paths.workspace)
-                           : rn_xstrdup(j->paths.workspace);
-    int g = rn_glob(ws ? ws : j->paths.workspace, (const char *const *)reach.items, reach.count, &o,
-                    &items, &err);
-    free(ws);
+    /* the patterns are absolute now: the glob's cwd does not matter */
+    int g = rn_glob(j->paths.workspace, (const char *const *)reach.items, reach.count, &o, &items,
+                    &err);
     rn_strlist_free(&reach);
     if (g) {
         rn_job_log(j, RN_LOG_WARNING, "Failed to save: %s", err);
@@ -291,9 +254,9 @@ int rn_cache_restore_for(rn_job *j, const char *who, const char *const *paths, s
                          bool defer_save, char **matched) {
     rn_strlist pl = RN_STRLIST_INIT, rk = RN_STRLIST_INIT, scopes = RN_STRLIST_INIT;
     for (size_t i = 0; i < npaths; i++)
-        strlist_add(&pl, paths[i]);
+        rn_strlist_add(&pl, paths[i]);
     for (size_t i = 0; i < nrestore; i++)
-        strlist_add(&rk, restore_keys[i]);
+        rn_strlist_add(&rk, restore_keys[i]);
     char *prefix = rn_xprintf("%s: ", who);
     int rc = restore(j, prefix, &pl, key, &rk, false, matched);
     free(prefix);

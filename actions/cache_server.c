@@ -56,14 +56,6 @@ typedef struct conn {
     rn_sb body;
 } conn;
 
-static void strlist_add(rn_strlist *l, const char *s) {
-    if (l->count == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 4;
-        l->items = rn_xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    l->items[l->count++] = rn_xstrdup(s);
-}
-
 static void sign(const rn_cache_server *s, const char *path, char out[33]) {
     rn_sb sb = RN_SB_INIT;
     rn_sb_printf(&sb, "%s:%s", s->token, path);
@@ -278,14 +270,14 @@ static enum MHD_Result twirp(rn_cache_server *s, struct MHD_Connection *c, const
     }
     if (!strcmp(method, "GetCacheEntryDownloadURL")) {
         rn_strlist keys = RN_STRLIST_INIT;
-        strlist_add(&keys, key);
+        rn_strlist_add(&keys, key);
         json_t *rk = json_object_get(req, "restore_keys");
         if (!rk)
             rk = json_object_get(req, "restoreKeys");
         size_t i;
         json_t *v;
         json_array_foreach(rk, i, v) if (json_is_string(v))
-            strlist_add(&keys, json_string_value(v));
+            rn_strlist_add(&keys, json_string_value(v));
         rn_cache_entry e;
         enum MHD_Result rc;
         if (lookup(s, &keys, version, &e)) {
@@ -316,7 +308,7 @@ static enum MHD_Result v1_lookup(rn_cache_server *s, struct MHD_Connection *c) {
     rn_strlist keys = RN_STRLIST_INIT;
     char *copy = rn_xstrdup(ks);
     for (char *t = strtok(copy, ","); t; t = strtok(NULL, ","))
-        strlist_add(&keys, t);
+        rn_strlist_add(&keys, t);
     free(copy);
     rn_cache_entry e;
     enum MHD_Result rc;
@@ -370,7 +362,7 @@ static void begin(rn_cache_server *s, struct MHD_Connection *c, conn *k, const c
                 for (size_t i = 0; i < r->blocks.count; i++)
                     known = known || !strcmp(r->blocks.items[i], rn_sb_str(&h));
                 if (!known)
-                    strlist_add(&r->blocks, rn_sb_str(&h));
+                    rn_strlist_add(&r->blocks, rn_sb_str(&h));
                 free(p);
                 rn_sb_free(&h);
             } else if (!comp) {
@@ -591,7 +583,7 @@ rn_cache_server *rn_cache_server_start(rn_cache_store *store, const char *token,
     s->store = store;
     s->token = rn_xstrdup(token);
     pthread_mutex_init(&s->lock, NULL);
-    strlist_add(&s->scopes, "local@refs/heads/main");
+    rn_strlist_add(&s->scopes, "local@refs/heads/main");
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -643,7 +635,7 @@ void rn_cache_server_set_scopes(rn_cache_server *s, const char *const *scopes, s
     rn_strlist_free(&s->scopes);
     memset(&s->scopes, 0, sizeof s->scopes);
     for (size_t i = 0; i < n; i++)
-        strlist_add(&s->scopes, scopes[i]);
+        rn_strlist_add(&s->scopes, scopes[i]);
 }
 
 void rn_cache_server_env(const rn_cache_server *s, json_t *env) {

@@ -72,16 +72,25 @@ rn_step_status rn_coverage_action(rn_job *j, const char *uses, json_t *with, jso
                    uses);
         return RN_STEP_STATUS_FAILURE;
     }
-    rn_strlist patterns = RN_STRLIST_INIT, files = RN_STRLIST_INIT;
+    rn_strlist patterns = RN_STRLIST_INIT, files = RN_STRLIST_INIT, reach = RN_STRLIST_INIT;
     rn_glob_split_lines(reports, &patterns);
     rn_glob_opts gopts = {0};
-    char *err = NULL;
+    char *err = NULL, *outside = NULL;
     rn_step_status status = RN_STEP_STATUS_FAILURE;
     rn_cov_data *data = rn_cov_new();
     rn_diags diags = RN_DIAGS_INIT;
     rn_sb table = RN_SB_INIT;
-    if (rn_glob(j->paths.workspace, (const char *const *)patterns.items, patterns.count, &gopts,
-                &files, &err)) {
+    /* the reports as runnel reads them: in a container job, through the folders it shares */
+    if (rn_job_host_patterns(j, &patterns, &reach, &outside)) {
+        rn_job_log(j, RN_LOG_ERROR,
+                   "%s: %s is inside the job's container, where runnel cannot read it: put the "
+                   "reports in the workspace",
+                   uses, outside);
+        free(outside);
+        goto out;
+    }
+    if (rn_glob(j->paths.workspace, (const char *const *)reach.items, reach.count, &gopts, &files,
+                &err)) {
         rn_job_log(j, RN_LOG_ERROR, "%s: %s", uses, err);
         goto out;
     }
@@ -123,5 +132,6 @@ out:
     rn_cov_free(data);
     rn_strlist_free(&patterns);
     rn_strlist_free(&files);
+    rn_strlist_free(&reach);
     return status;
 }

@@ -142,6 +142,14 @@ bool rn_env_name_usable(const char *name) {
     return name && *name && !strchr(name, '=');
 }
 
+void rn_strlist_add(rn_strlist *l, const char *s) {
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->items = rn_xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->count++] = rn_xstrdup(s);
+}
+
 void rn_strlist_free(rn_strlist *l) {
     for (size_t i = 0; i < l->count; i++)
         free(l->items[i]);

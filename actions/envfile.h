@@ -65,6 +65,7 @@ typedef struct rn_strlist {
 #define RN_STRLIST_INIT                                                                            \
     { NULL, 0, 0 }
 void rn_strlist_free(rn_strlist *l);
+void rn_strlist_add(rn_strlist *l, const char *s); /* appends a copy */
 
 /* The runner's PrependPath.Add: removes an equal entry, then appends (so the latest addition
  * is last and wins). */

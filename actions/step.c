@@ -334,6 +334,39 @@ json_t *rn_job_eval_node(rn_job *j, const rn_ynode *node, char **err) {
     return v;
 }
 
+const char *rn_job_home(const rn_job *j) {
+    const char *h = json_string_value(json_object_get(j->base_env, "HOME"));
+    if (!h || h[0] != '/')
+        h = getenv("HOME");
+    return h && h[0] == '/' ? h : "/";
+}
+
+int rn_job_host_patterns(const rn_job *j, const rn_strlist *patterns, rn_strlist *out,
+                         char **outside) {
+    for (size_t i = 0; i < patterns->count; i++) {
+        const char *p = patterns->items[i];
+        size_t neg = strspn(p, "!");
+        const char *body = p + neg;
+        char *abs = body[0] == '~' && (body[1] == 0 || body[1] == '/')
+                        ? rn_xprintf("%s%s", rn_job_home(j), body + 1)
+                    : body[0] == '/' ? rn_xstrdup(body)
+                                     : rn_xprintf("%s/%s", j->paths.workspace, body);
+        char *host = j->n_shares ? rn_pathmap_outer(j->shares, j->n_shares, abs) : abs;
+        if (!host) {
+            *outside = rn_xstrdup(body);
+            free(abs);
+            return -1;
+        }
+        char *full = rn_xprintf("%.*s%s", (int)neg, p, host);
+        rn_strlist_add(out, full);
+        free(full);
+        if (host != abs)
+            free(host);
+        free(abs);
+    }
+    return 0;
+}
+
 char *rn_job_eval_str(rn_job *j, const char *text, char **err) {
     frame f = job_frame(j);
     json_t *env = frame_env(&f);

@@ -143,6 +143,16 @@ typedef struct rn_status_fns {
 } rn_status_fns;
 json_t *rn_job_eval_node(rn_job *j, const rn_ynode *node, char **err);
 char *rn_job_eval_str(rn_job *j, const char *text, char **err);
+
+/* The job's HOME as the job sees it (/github/home in an image container). */
+const char *rn_job_home(const rn_job *j);
+
+/* Path patterns (globs, leading `!`s kept) as runnel's built-in actions reach them: `~` is the
+ * job's HOME, relative ones are in the workspace, and for a container job each is moved to this
+ * machine through the folders it shares (j->shares). Appended to out; returns 0, or -1 with
+ * *outside (malloc'ed) the first pattern inside the container's own files, out of reach. */
+int rn_job_host_patterns(const rn_job *j, const rn_strlist *patterns, rn_strlist *out,
+                         char **outside);
 /* An if: condition as written (with or without ${{ }}); without a status function it is
  * `success() && (cond)`. Returns 1 true, 0 false, -1 error (*err set). */
 int rn_job_eval_if(rn_job *j, const char *cond, const rn_status_fns *status, char **err);

@@ -665,6 +665,37 @@ EOF
   has_line "[ci.yml/build]   | home=$jdk"
   has_line "[ci.yml/build]   | fake openjdk 17.0.9 on runnel-test"
   ;;
+coverage-image)
+  # runnel/coverage@v1 reads the reports from the host side: in an image container, those in
+  # the workspace; one in the container's own /tmp is refused, not read from the host's /tmp.
+  printf 'SF:a.c\nDA:1,1\nDA:2,0\nLF:2\nLH:1\nend_of_record\n' >/tmp/rn-cjob-host.$$.info
+  trap 'rm -f /tmp/rn-cjob-host.$$.info; cleanup' EXIT
+  wf ci.yml <<EOF
+on: push
+jobs:
+  ws:
+    runs-on: ubuntu-latest
+    container: busybox:test
+    steps:
+      - run: printf 'SF:a.c\\nDA:1,1\\nDA:2,1\\nLF:2\\nLH:2\\nend_of_record\\n' > cov.info
+      - uses: runnel/coverage@v1
+        with:
+          reports: cov.info
+  inside:
+    runs-on: ubuntu-latest
+    container: busybox:test
+    steps:
+      - run: printf 'SF:a.c\\nDA:1,1\\nLF:1\\nLH:1\\nend_of_record\\n' > /tmp/rn-cjob-host.$$.info
+      - uses: runnel/coverage@v1
+        with:
+          reports: /tmp/rn-cjob-host.$$.info
+EOF
+  printf 'cov.info\n' >"$R/.gitignore"
+  run
+  expect_rc "$RC" 1 "exit status"
+  has "[ci.yml/ws] 🏁  Job succeeded"
+  has_line "[ci.yml/inside]   error: runnel/coverage@v1: /tmp/rn-cjob-host.$$.info is inside the job's container, where runnel cannot read it: put the reports in the workspace"
+  ;;
 *)
   fail "unknown case $CASE"
   ;;
