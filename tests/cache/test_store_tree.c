@@ -260,17 +260,17 @@ static void test_corrupt_leaves_nothing(void **state) {
     put("e/home/.m2/repository/g/a.jar", 5000, 1, 0644);
     put("e/home/.m2/repository/g/b.pom", 300, 2, 0644);
     put("e/home/.m2/repository/g/big.jar", 300000, 3, 0644);
-    char *w = P("e/home/work/repo");
+    char *w = P("e/home/dev/repo");
     mkdirs(w);
     free(w);
     const char *items[] = {"e/home/.m2/repository"};
-    char *w2 = P("f/home/work/repo");
+    char *w2 = P("f/home/dev/repo");
     mkdirs(w2);
     free(w2);
     /* a changed byte in a pack and in a file, a truncated pack, a shorter, a longer and a
      * missing file, a missing pack: each a miss that leaves no folder and no staging behind */
     for (int c = 0; c < 7; c++) {
-        char *key = save("e/home/work/repo", items, 1);
+        char *key = save("e/home/dev/repo", items, 1);
         char *b = blob(key, c < 2 || c == 6 ? "p0" : "2");
         if (c == 0 || c == 2) {
             FILE *f = fopen(b, "r+");
@@ -289,7 +289,7 @@ static void test_corrupt_leaves_nothing(void **state) {
         } else {
             assert_int_equal(unlink(b), 0);
         }
-        assert_int_equal(restore(key, "f/home/work/repo"), 1);
+        assert_int_equal(restore(key, "f/home/dev/repo"), 1);
         if (c == 0) { /* nor is an archive made of it for the cache server */
             const char *scopes[] = {"s"};
             const char *keys[] = {key};
@@ -305,8 +305,8 @@ static void test_corrupt_leaves_nothing(void **state) {
         free(key);
     }
     /* an intact one restores there */
-    char *k = save("e/home/work/repo", items, 1);
-    assert_int_equal(restore(k, "f/home/work/repo"), 0);
+    char *k = save("e/home/dev/repo", items, 1);
+    assert_int_equal(restore(k, "f/home/dev/repo"), 0);
     char *a = tree("e/home/.m2/repository"), *b = tree("f/home/.m2/repository");
     assert_string_equal(b, a);
     char *names = listing("f/home/.m2");

@@ -83,13 +83,13 @@ layer() {
 # busybox_image OCIDIR [ARCH]: 2 layers (gzip busybox rootfs, zstd app layer); prints the digest
 busybox_image() {
   local arch=${2:-amd64} w=$T/build-$RANDOM
-  mkdir -p "$w/l1" "$w/l2/etc" "$w/l2/work"
+  mkdir -p "$w/l1" "$w/l2/etc" "$w/l2/data"
   rootfs "$w/l1"
   echo "$arch" >"$w/l2/etc/arch.txt"
-  echo app >"$w/l2/work/app.txt"
-  chmod 0640 "$w/l2/work/app.txt"
-  [ "$(id -u)" = 0 ] && chown 1234:5678 "$w/l2/work/app.txt"
-  setfattr -n user.runnel -v kept "$w/l2/work/app.txt" 2>/dev/null || true
+  echo app >"$w/l2/data/app.txt"
+  chmod 0640 "$w/l2/data/app.txt"
+  [ "$(id -u)" = 0 ] && chown 1234:5678 "$w/l2/data/app.txt"
+  setfattr -n user.runnel -v kept "$w/l2/data/app.txt" 2>/dev/null || true
   layer "$w/l1" "$w/l1.tgz" gz
   tar --numeric-owner --xattrs --xattrs-include='user.*' -C "$w/l2" -cf - . | zstd -q -c >"$w/l2.tzst"
   "$IMGTOOL" mkimage "$1" --arch "$arch" --env PATH=/bin --env GREETING=hello \
@@ -125,12 +125,12 @@ Pulled: $REG/test/busybox:v1" "pull output"
   expect_eq "$("${dirs[0]}/bin/busybox" echo runs)" runs "unpacked busybox runs"
   expect_eq "$(readlink "${dirs[0]}/bin/sh")" busybox "symlink kept"
   expect_eq "$(cat "${dirs[1]}/etc/arch.txt")" amd64 "zstd layer content"
-  expect_eq "$(stat -c %a "${dirs[1]}/work/app.txt")" 640 "mode kept"
+  expect_eq "$(stat -c %a "${dirs[1]}/data/app.txt")" 640 "mode kept"
   if [ "$(id -u)" = 0 ]; then
-    expect_eq "$(stat -c %u:%g "${dirs[1]}/work/app.txt")" 1234:5678 "numeric owner kept"
+    expect_eq "$(stat -c %u:%g "${dirs[1]}/data/app.txt")" 1234:5678 "numeric owner kept"
   fi
-  if getfattr -n user.runnel "$T/build-"*/l2/work/app.txt >/dev/null 2>&1; then
-    expect_eq "$(getfattr --only-values -n user.runnel "${dirs[1]}/work/app.txt")" kept "xattr kept"
+  if getfattr -n user.runnel "$T/build-"*/l2/data/app.txt >/dev/null 2>&1; then
+    expect_eq "$(getfattr --only-values -n user.runnel "${dirs[1]}/data/app.txt")" kept "xattr kept"
   fi
   js=$("$RUNNEL" image inspect "$REG/test/busybox:v1")
   expect_eq "$(jq -c .config <<<"$js")" \
@@ -390,7 +390,7 @@ import-docker)
   expect_eq "$(jq -c .config.Entrypoint <<<"$js")" '["/bin/sh"]' "config"
   mapfile -t dirs < <(jq -r '.layers[].dir' <<<"$js")
   cmp "${dirs[0]}/bin/busybox" "$BUSYBOX" || fail "busybox differs"
-  expect_eq "$(cat "${dirs[1]}/work/app.txt")" app "layer 2"
+  expect_eq "$(cat "${dirs[1]}/data/app.txt")" app "layer 2"
   # each layer blob is the uncompressed tar of the archive
   for f in "$T"/save/*/layer.tar; do
     [ -f "$STORE/blobs/sha256/$(sha256sum "$f" | cut -d' ' -f1)" ] || fail "blob of $f"

@@ -16,7 +16,7 @@ if [ -d "$case_dir/server" ]; then
     for repo in "$case_dir"/server/*/*/; do
         rel=${repo#"$case_dir/server/"}
         rel=${rel%/}
-        work="$tmp/work/$rel"
+        work="$tmp/repos/$rel"
         mkdir -p "$work"
         cp -a "$repo." "$work/"
         git -C "$work" init -q -b main

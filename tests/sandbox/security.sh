@@ -69,9 +69,9 @@ host-files)
     echo original >"$T/hostfile"
     mkdir -p "$T/ro"
     # The host's root as the lowest layer: writes land in the thrown-away upper layer.
-    out=$("$RUNNEL" sandbox exec --rootfs / -v "$T/ws:/work" -v "$T/ro:/ro:ro" -- sh -c "
+    out=$("$RUNNEL" sandbox exec --rootfs / -v "$T/ws:/job" -v "$T/ro:/ro:ro" -- sh -c "
         echo pwned > '$T/hostfile' && cat '$T/hostfile'
-        echo from-container > /work/result
+        echo from-container > /job/result
         { echo x > /ro/f; } 2>/dev/null || echo ro-refused" 2>&1)
     expect "container output" "pwned
 ro-refused" "$out"
@@ -145,15 +145,15 @@ survivors)
 cross)
     # Container A on the host root keeps a secret in its workspace and its upper layer.
     mkdir -p "$T/jobs/a" "$T/jobs/b"
-    "$RUNNEL" sandbox exec --rootfs / -v "$T/jobs/a:/work" -- sh -c \
-        'echo secret > /work/s; echo secret > /etc/upper-secret; sleep 4' &
+    "$RUNNEL" sandbox exec --rootfs / -v "$T/jobs/a:/job" -- sh -c \
+        'echo secret > /job/s; echo secret > /etc/upper-secret; sleep 4' &
     BG=$!
     for _ in $(seq 100); do [ -e "$T/jobs/a/s" ] && break; sleep 0.05; done
     [ -e "$T/jobs/a/s" ] || fail "container A did not start"
     upper=$(ls -d "$T"/state/ctr-*/upper/etc/upper-secret 2>/dev/null | head -1)
     [ -n "$upper" ] || fail "cannot find A's upper layer on the host"
     # Container B, also on the host root, with the jobs root masked: sees neither.
-    out=$("$RUNNEL" sandbox exec --rootfs / --mask "$T/jobs" -v "$T/jobs/b:/work" -- sh -c "
+    out=$("$RUNNEL" sandbox exec --rootfs / --mask "$T/jobs" -v "$T/jobs/b:/job" -- sh -c "
         cat '$T/jobs/a/s' 2>/dev/null || echo no-workspace
         cat '$upper' 2>/dev/null || echo no-upper
         ls '$T/state' | wc -l; cat /etc/upper-secret 2>/dev/null || echo own-etc" 2>&1)
