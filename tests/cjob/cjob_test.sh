@@ -7,6 +7,8 @@ CASE=${1:?case}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=../sandbox/stray_slirps.sh
+. "$HERE/../sandbox/stray_slirps.sh"
 cjob_prereqs
 
 T=$(mktemp -d /tmp/rn-cjob-test.XXXXXX)
@@ -477,20 +479,7 @@ net)
     sleep 0.1
   done
   expect_eq "$(busybox wget -q -O- "http://127.0.0.1:$loport/")" outside-page "host loopback listener"
-  # slirp4netns processes no runnel owns any more (other tests' live runs own theirs)
-  slirps() {
-    local p pp
-    for p in $(pgrep -x slirp4netns); do
-      pp=$(ps -o ppid= -p "$p" | tr -d ' ')
-      [ -n "$pp" ] || continue # it ended meanwhile
-      # owned by a live runnel (the front, `runnel sandbox`, or runnel-core) or unit_container
-      case "$(ps -o comm= -p "$pp" 2>/dev/null)" in
-      runnel | runnel-core | unit_container) ;;
-      *) echo "$p" ;;
-      esac
-    done | sort
-  }
-  before=$(slirps)
+  before=$(stray_slirps)
   wf ci.yml <<EOF
 on: push
 jobs:
@@ -520,7 +509,7 @@ EOF
   has_line "[ci.yml/net]   | resolv=nameserver 10.0.2.3 route=1"
   grep -q "no route outside" <<<"$OUT" && fail "warned about a missing route: $OUT"
   sleep 0.2
-  expect_eq "$(slirps)" "$before" "slirp4netns processes after the job"
+  expect_eq "$(stray_slirps)" "$before" "slirp4netns processes after the job"
   pgrep -f "httpd -f -p $port" >/dev/null && fail "the service outlived its job"
   # Without slirp4netns: today's private network (only lo), said once in the job's log.
   RUNNEL_SLIRP4NETNS=$T/no-slirp4netns run

@@ -6,6 +6,8 @@
 set -u
 CASE=${1:?case}
 : "${RUNNEL:?}" "${SYSPROBE:?}"
+# shellcheck source=stray_slirps.sh
+. "$(dirname "$0")/stray_slirps.sh"
 
 skip() { echo "SKIP: $*" >&2; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -200,18 +202,6 @@ net-private)
             busybox wget -q -O /dev/null "http://127.0.0.1:$((port + 1))/" 2>/dev/null && break
         sleep 0.1
     done
-    # slirp4netns processes no runnel owns any more (other tests' live runs own theirs)
-    stray_slirps() {
-        for p in $(pgrep -x slirp4netns); do
-            pp=$(ps -o ppid= -p "$p" | tr -d ' ')
-            [ -n "$pp" ] || continue # it ended meanwhile
-            # owned by a live runnel (the front, `runnel sandbox`, or runnel-core) or unit_container
-            case "$(ps -o comm= -p "$pp" 2>/dev/null)" in
-            runnel | runnel-core | unit_container) ;;
-            *) echo "$p" ;;
-            esac
-        done | sort
-    }
     before=$(stray_slirps)
     expect "route and tap0" "lo tap0 default via 10.0.2.2 dev tap0" \
         "$(run --net private -- sh -c 'echo $(ls /sys/class/net) $(ip route | grep default)' 2>&1)"
