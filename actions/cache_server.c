@@ -307,7 +307,8 @@ static enum MHD_Result v1_lookup(rn_cache_server *s, struct MHD_Connection *c) {
         return reply(c, 400, "text/plain", "keys and version are required");
     rn_strlist keys = RN_STRLIST_INIT;
     char *copy = rn_xstrdup(ks);
-    for (char *t = strtok(copy, ","); t; t = strtok(NULL, ","))
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         rn_strlist_add(&keys, t);
     free(copy);
     rn_cache_entry e;

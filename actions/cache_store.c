@@ -555,10 +555,11 @@ static char *relative_to(const char *base, const char *path) {
     char *b = rn_xstrdup(base), *p = rn_xstrdup(path);
     char *bs[256], *ps[256];
     size_t nb = 0, np = 0;
-    for (char *t = strtok(b, "/"); t && nb < 256; t = strtok(NULL, "/"))
+    char *save = NULL;
+    for (char *t = strtok_r(b, "/", &save); t && nb < 256; t = strtok_r(NULL, "/", &save))
         if (strcmp(t, "."))
             bs[nb++] = t;
-    for (char *t = strtok(p, "/"); t && np < 256; t = strtok(NULL, "/"))
+    for (char *t = strtok_r(p, "/", &save); t && np < 256; t = strtok_r(NULL, "/", &save))
         if (strcmp(t, "."))
             ps[np++] = t;
     size_t common = 0;

@@ -252,7 +252,8 @@ static void split_path(const char *path, pathsegs *ps) {
     size_t cap = 16;
     ps->v = rn_xmalloc(cap * sizeof *ps->v);
     ps->n = 0;
-    for (char *t = strtok(ps->buf, "/"); t; t = strtok(NULL, "/")) {
+    char *save = NULL; /* strtok_r: parallel jobs glob at once */
+    for (char *t = strtok_r(ps->buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
         if (ps->n == cap)
             ps->v = rn_xrealloc(ps->v, (cap *= 2) * sizeof *ps->v);
         ps->v[ps->n++] = t;

@@ -306,7 +306,9 @@ rn_step_status rn_setup_java_action(rn_job *j, const char *uses, json_t *with, j
     char *dirs = rn_xstrdup(env && *env ? env : "/usr/lib/jvm");
     const char *roots[17];
     size_t nr = 0;
-    for (char *t = strtok(dirs, ":"); t && nr < 16 && !image; t = strtok(NULL, ":"))
+    char *save = NULL;
+    for (char *t = strtok_r(dirs, ":", &save); t && nr < 16 && !image;
+         t = strtok_r(NULL, ":", &save))
         roots[nr++] = t;
     if (j->paths.tool_cache && *j->paths.tool_cache)
         roots[nr++] = j->paths.tool_cache;
