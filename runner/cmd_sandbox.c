@@ -23,6 +23,8 @@ static int usage(FILE *f) {
                "  --cpu-shares N      relative CPU weight (1024 = default)\n"
                "  -v SRC:DST[:ro]     bind mount (repeatable)\n"
                "  --mask PATH         hide a path of the rootfs under an empty tmpfs (repeatable)\n"
+               "  --layer WHERE       the thrown-away writable layer: memory (default: a tmpfs,\n"
+               "                      charged to --memory) or disk (under $RUNNEL_SANDBOX_DIR)\n"
                "  -e NAME=VALUE       environment (repeatable; PATH has a default)\n"
                "  -w DIR              working directory in the container (default /)\n"
                "  --hostname NAME     (default runnel)\n"
@@ -66,6 +68,7 @@ static void print_line(void *data, rn_stream s, const char *line, size_t len, bo
 static int cmd_exec(int argc, char **argv) {
     rn_container_opts co = {0};
     co.net = RN_NET_NONE;
+    co.layer_in_memory = true;
     const char *lowers[MAX_ITEMS], *masked[MAX_ITEMS], *env[MAX_ITEMS + 2];
     rn_bind binds[MAX_ITEMS];
     char *bind_copies[MAX_ITEMS];
@@ -129,6 +132,12 @@ static int cmd_exec(int argc, char **argv) {
                 fprintf(stderr, "runnel sandbox: --net wants none, host or private\n");
                 goto out;
             }
+        } else if (!strcmp(a, "--layer")) {
+            if (strcmp(v, "memory") && strcmp(v, "disk")) {
+                fprintf(stderr, "runnel sandbox: --layer wants memory or disk, got '%s'\n", v);
+                goto out;
+            }
+            co.layer_in_memory = !strcmp(v, "memory");
         } else if (!strcmp(a, "--memory")) {
             if (!parse_size(v, &co.memory_bytes)) {
                 fprintf(stderr, "runnel sandbox: bad --memory '%s'\n", v);
@@ -209,7 +218,7 @@ static int cmd_exec(int argc, char **argv) {
     rn_proc_free(p);
     char *what = rn_container_describe(c, &r, &o, oom_before);
     bool oom = rn_container_oom_kills(c) > oom_before && co.memory_bytes > 0;
-    rn_container_destroy(c);
+    rn_container_destroy_at_exit(c); /* the status is known: exit while the kernel tears down */
     if (r.status == RN_PROC_EXITED && !oom) {
         rc = r.exit_code;
     } else {

@@ -1,12 +1,12 @@
 /* Container lifecycle and the spawn path used by proc.c.
  *
- * create: the parent makes the state dir and the cgroup, then forks the helper ("runnel-ctr"),
- * which joins the cgroup and clones the container init (CLONE_PARENT: runnel's child) straight
- * into new namespaces. The init waits until the parent has written its uid/gid maps, enters a new
- * cgroup namespace, builds the filesystem (mount.c), reports, and then reaps orphans until its
- * lifeline pipe from runnel closes (runnel died) or it is killed. Once the init is ready the
- * helper setns()es into the init's namespaces (a pid namespace only applies to children), drops
- * capabilities and installs the filter.
+ * create: the parent makes the state dir and the cgroup, clones the container init straight into
+ * new namespaces, then forks the helper ("runnel-ctr"), which joins the cgroup while the init
+ * builds the filesystem. The init waits until the parent has written its uid/gid maps, enters a
+ * new cgroup namespace, builds the filesystem (mount.c), reports to the helper, and then reaps
+ * orphans until its lifeline socket from runnel closes (runnel died) or it is killed. Once the
+ * init is ready the helper setns()es into the init's namespaces (a pid namespace only applies to
+ * children), drops capabilities and installs the filter.
  *
  * spawn: a request on the helper's socket (argv, env, cwd; stdio by SCM_RIGHTS). The helper
  * clones the step with CLONE_PARENT, so the step is runnel's own child (waitpid, pidfd,
@@ -72,10 +72,10 @@ struct rn_container {
     pthread_mutex_t lock; /* one request at a time on sock */
     rn_cgroup *cg;
     char *state_dir;
-    char **env; /* base environment, NULL-terminated */
+    bool layer_on_disk; /* upper/ and work/ under state_dir, to remove at destroy */
+    char **env;         /* base environment, NULL-terminated */
     bool harden;
     struct sock_fprog seccomp; /* borrowed: the process-wide seccomp_cached */
-    int cap_last;
     uid_t uid;
     gid_t gid;
     int64_t memory_bytes;
@@ -94,7 +94,8 @@ typedef struct init_args {
     unsigned long flags; /* namespaces of the init */
     int sock;            /* helper end of the request socket */
     bool userns, own_net;
-    int net_fd; /* network namespace to join before cloning the init, or -1 */
+    int net_fd;     /* network namespace the init joins first (no user namespace then), or -1 */
+    pid_t init_pid; /* for the helper, which is forked once the init is cloned */
 } init_args;
 
 static int read_full(int fd, void *buf, size_t n) {
@@ -229,13 +230,29 @@ static void init_loop(int ctl) {
 }
 
 static _Noreturn void init_main(const init_args *a) {
-    int keep[] = {a->go_r, a->report_w, a->life_r};
-    close_all_but(keep, 3);
+    int keep[] = {a->go_r, a->report_w, a->life_r, a->net_fd};
+    close_all_but(keep, a->net_fd >= 0 ? 4 : 3);
+    char err[1024];
+    /* Not what a global OOM kill picks (the memory limit's cannot: the init is not in the
+     * container's cgroup). Needs privilege; best effort. */
+    int ofd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (ofd >= 0) {
+        if (write(ofd, "-1000", 5) != 5) {
+        }
+        close(ofd);
+    }
+    /* Another container's network (its services'): joined before anything runs here. */
+    if (a->net_fd >= 0 && setns(a->net_fd, CLONE_NEWNET) != 0) {
+        snprintf(err, sizeof err, "joining the network of the other container: %s",
+                 strerror(errno));
+        goto fail;
+    }
+    if (a->net_fd >= 0)
+        close(a->net_fd);
     char go;
     if (read(a->go_r, &go, 1) != 1) /* the parent gave up */
         _exit(1);
     close(a->go_r);
-    char err[1024];
     /* A cgroup namespace of its own (rooted at runnel's cgroup, where the init stays): no host
      * cgroup path shows through it. The helper makes the steps' own. */
     if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL) {
@@ -422,12 +439,6 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     c->gid = o->gid;
     c->memory_bytes = o->memory_bytes;
     c->env = copy_env(o->env);
-    c->cap_last = CAP_LAST_CAP;
-    char *cl = rn_read_file("/proc/sys/kernel/cap_last_cap", NULL);
-    if (cl) {
-        c->cap_last = atoi(cl);
-        free(cl);
-    }
 
     const char *root = o->state_root ? o->state_root : getenv("RUNNEL_SANDBOX_DIR");
     if (!root || !*root)
@@ -442,24 +453,46 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         free_container(c);
         return NULL;
     }
+    bool in_memory = o->layer_in_memory && !userns;
+    bool limits = o->memory_bytes || o->pids_max || o->cpu_shares || o->cpu_millis;
+    /* A container's own state dir holds its layer on disk, names its cgroup (a stale one is
+     * swept with the dir) and keeps slirp4netns's log. A layer in memory needs none of it
+     * otherwise: no directory to make and remove (each waits for a discard on such disks). */
     char *tmpl = rn_xprintf("%s/ctr-XXXXXX", root);
-    if (!mkdtemp(tmpl)) {
-        *err = rn_xprintf("%s: %s", tmpl, strerror(errno));
+    if (!in_memory || limits || (o->net == RN_NET_PRIVATE && !o->net_from)) {
+        if (!mkdtemp(tmpl)) {
+            *err = rn_xprintf("%s: %s", tmpl, strerror(errno));
+            free(tmpl);
+            free_container(c);
+            return NULL;
+        }
+        c->state_dir = tmpl;
+        sweep_stale(root);
+        c->lock_fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c->lock_fd >= 0)
+            flock(c->lock_fd, LOCK_EX);
+    } else {
         free(tmpl);
+        tmpl = NULL;
+    }
+    /* The overlay is mounted on the state dir itself (in the init's private mount namespace),
+     * over its upper and work dirs: one directory less to make and remove on a busy disk. A
+     * layer in memory is a tmpfs mounted on the state root's `mem`, the same folder for every
+     * container (each mounts its own in its own namespace). */
+    char *rootdir = in_memory ? rn_xprintf("%s/mem", root) : rn_xstrdup(tmpl);
+    char *upper = rn_xprintf("%s/upper", rootdir), *work = rn_xprintf("%s/work", rootdir);
+    if (!in_memory) {
+        mkdir(upper, 0755);
+        mkdir(work, 0700);
+    } else if (mkdir(rootdir, 0700) != 0 && errno != EEXIST) {
+        *err = rn_xprintf("%s: %s", rootdir, strerror(errno));
+        free(upper);
+        free(work);
+        free(rootdir);
         free_container(c);
         return NULL;
     }
-    c->state_dir = tmpl;
-    sweep_stale(root);
-    c->lock_fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (c->lock_fd >= 0)
-        flock(c->lock_fd, LOCK_EX);
-    /* The overlay is mounted on the state dir itself (in the init's private mount namespace),
-     * over its upper and work dirs: one directory less to make and remove on a busy disk. */
-    char *upper = rn_xprintf("%s/upper", tmpl), *work = rn_xprintf("%s/work", tmpl),
-         *rootdir = rn_xstrdup(tmpl);
-    mkdir(upper, 0755);
-    mkdir(work, 0700);
+    c->layer_on_disk = !in_memory;
     if (userns && o->n_uid_map) { /* container root must own its writable layer */
         for (size_t i = 0; i < o->n_uid_map; i++) {
             if (o->uid_map[i].inside != 0)
@@ -500,14 +533,15 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
                              o->n_binds,
                              o->hostname ? o->hostname : "runnel",
                              userns,
-                             o->net != RN_NET_HOST || o->net_from};
+                             o->net != RN_NET_HOST || o->net_from,
+                             in_memory};
     int go[2] = {-1, -1}, rep[2] = {-1, -1}, life[2] = {-1, -1}, zs[2] = {-1, -1};
     char *warn = NULL;
     rn_cgroup_limits lim = {o->memory_bytes, o->pids_max, o->cpu_shares, o->cpu_millis};
     /* A cgroup only for limits: the pid namespace already holds every process of the container
      * (its init's exit kills them all, its /proc counts them), and joining cgroups is the most
      * expensive part of a start on cgroup v1. Limits asked for and impossible: refuse to run. */
-    if (o->memory_bytes || o->pids_max || o->cpu_shares || o->cpu_millis) {
+    if (limits) {
         char *cgname = rn_xprintf("runnel-%s", strrchr(tmpl, '/') + 1);
         c->cg = rn_cgroup_create(cgname, &lim, &warn, err);
         free(cgname);
@@ -556,47 +590,27 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
     a.sock = zs[1];
     a.userns = userns;
     a.own_net = o->net != RN_NET_HOST || o->net_from;
-    pid_t zpid = fork();
-    if (zpid == 0)
-        zygote_main(c, &a);
-    if (zpid < 0) {
-        *err = rn_xprintf("fork: %s", strerror(errno));
+    /* The init first, so that it builds the filesystem while the helper is forked. Raw clone:
+     * like the helper's fork of a threaded process, the init allocates nothing. */
+    pid_t ipid = (pid_t)syscall(SYS_clone, a.flags | SIGCHLD, NULL, NULL, NULL, 0);
+    if (ipid == 0)
+        init_main(&a);
+    if (ipid < 0) {
+        *err = rn_xprintf("container: cannot start the init process: %s", strerror(errno));
         goto fail;
     }
+    c->init_pid = a.init_pid = ipid;
     if (a.net_fd >= 0)
         close(a.net_fd);
     a.net_fd = -1;
-    c->zygote_pid = zpid;
-    close(zs[1]);
-    zs[1] = -1;
-    c->sock = zs[0];
-    zs[0] = -1;
     close(go[0]);
-    close(rep[0]); /* the init reports to the helper */
-    close(rep[1]);
     close(life[0]);
-    go[0] = rep[0] = rep[1] = life[0] = -1;
+    go[0] = life[0] = -1;
     c->lifeline = life[1];
     life[1] = -1;
-    /* Without a user namespace there are no id maps to write first: the init may start now. */
-    if (!userns && write(go[1], "g", 1) != 1) {
-        *err = rn_xprintf("container init: %s", strerror(errno));
-        goto fail;
-    }
-    /* One answer from the helper once the init built the filesystem and the helper entered the
-     * namespaces: {init pid, 0}; {-1, errno} when the init could not be cloned; {pid, errno}
-     * when entering or hardening failed; {pid, -1, length, text} when the setup failed. With a
-     * user namespace the helper first sends {pid, errno} so that the id maps can be written. */
-    int zinfo[2] = {-1, EPIPE};
     if (userns) {
-        if (read_full(c->sock, zinfo, sizeof zinfo) != 0 || zinfo[0] <= 0) {
-            *err = rn_xprintf("container: cannot start the init process: %s",
-                              strerror(zinfo[0] <= 0 ? zinfo[1] : EPIPE));
-            goto fail;
-        }
-        pid_t pid = c->init_pid = zinfo[0];
         char path[64];
-        snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+        snprintf(path, sizeof path, "/proc/%d/setgroups", (int)ipid);
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         bool deny = o->n_gid_map == 0; /* unprivileged gid maps require setgroups deny */
         if (fd >= 0) {
@@ -604,26 +618,39 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
             }
             close(fd);
         }
-        if (write_map(pid, "uid_map", o->uid_map, o->n_uid_map, geteuid()) != 0 ||
-            write_map(pid, "gid_map", o->gid_map, o->n_gid_map, getegid()) != 0) {
+        if (write_map(ipid, "uid_map", o->uid_map, o->n_uid_map, geteuid()) != 0 ||
+            write_map(ipid, "gid_map", o->gid_map, o->n_gid_map, getegid()) != 0) {
             *err = rn_xprintf("user namespace id map: %s", strerror(errno));
             goto fail;
         }
-        if (write(go[1], "g", 1) != 1) {
-            *err = rn_xprintf("container init: %s", strerror(errno));
-            goto fail;
-        }
     }
-    zinfo[0] = -1;
-    zinfo[1] = EPIPE;
-    if (read_full(c->sock, zinfo, sizeof zinfo) != 0)
-        zinfo[0] = -1, zinfo[1] = EPIPE;
-    if (zinfo[0] > 0)
-        c->init_pid = zinfo[0];
-    if (zinfo[0] <= 0 && c->init_pid <= 0) {
-        *err = rn_xprintf("container: cannot start the init process: %s", strerror(zinfo[1]));
+    if (write(go[1], "g", 1) != 1) {
+        *err = rn_xprintf("container init: %s", strerror(errno));
         goto fail;
     }
+    close(go[1]);
+    go[1] = -1;
+    pid_t zpid = fork();
+    if (zpid == 0)
+        zygote_main(c, &a);
+    if (zpid < 0) {
+        *err = rn_xprintf("fork: %s", strerror(errno));
+        goto fail;
+    }
+    c->zygote_pid = zpid;
+    close(zs[1]);
+    zs[1] = -1;
+    c->sock = zs[0];
+    zs[0] = -1;
+    close(rep[0]); /* the init reports to the helper */
+    close(rep[1]);
+    rep[0] = rep[1] = -1;
+    /* One answer from the helper once the init built the filesystem and the helper entered the
+     * namespaces: {init pid, 0}; {init pid, errno} when entering or hardening failed; {init pid,
+     * -1, length, text} when the setup failed. */
+    int zinfo[2];
+    if (read_full(c->sock, zinfo, sizeof zinfo) != 0)
+        zinfo[0] = -1, zinfo[1] = EPIPE;
     if (zinfo[0] <= 0 || zinfo[1] == -1) {
         uint32_t len = 0;
         char buf[1100] = "";
@@ -640,7 +667,6 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         *err = rn_xprintf("container: entering the namespaces: %s", strerror(zinfo[1]));
         goto fail;
     }
-    close(go[1]);
     /* The private network's route out: slirp4netns on the init's network namespace. Without
      * it (missing, or failing) the namespace keeps only lo, and the caller is told why. */
     if (o->net == RN_NET_PRIVATE && !o->net_from) {
@@ -714,6 +740,20 @@ static void reap_helpers(rn_container *c) {
     c->zygote_pid = c->init_pid = -1;
 }
 
+void rn_container_destroy_at_exit(rn_container *c) {
+    if (!c)
+        return;
+    if (c->cg || c->layer_on_disk || c->slirp) { /* something to remove once all is gone */
+        rn_container_destroy(c);
+        return;
+    }
+    pid_t pids[2] = {c->zygote_pid, c->init_pid};
+    for (int i = 0; i < 2; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGKILL);
+    free_container(c);
+}
+
 void rn_container_destroy(rn_container *c) {
     if (!c)
         return;
@@ -727,7 +767,7 @@ void rn_container_destroy(rn_container *c) {
     if (c->init_pid > 0)
         kill(c->init_pid, SIGKILL);
     const char *layer[] = {"upper", "work"};
-    for (int i = 0; c->state_dir && i < 2; i++) {
+    for (int i = 0; c->state_dir && c->layer_on_disk && i < 2; i++) {
         char *p = rn_xprintf("%s/%s", c->state_dir, layer[i]);
         rn_remove_tree(p);
         free(p);
@@ -808,11 +848,15 @@ static bool is_default_cap(int cap) {
     return false;
 }
 
-/* Bounding and ambient sets reduced to Docker's defaults. Async-signal-safe. */
-static int drop_bounding(const rn_container *c) {
-    for (int cap = 0; cap <= c->cap_last; cap++)
-        if (!is_default_cap(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+/* Bounding and ambient sets reduced to Docker's defaults. Async-signal-safe. Capabilities are
+ * numbered densely: the first the kernel does not know (EINVAL) ends the walk. */
+static int drop_bounding(void) {
+    for (int cap = 0; cap < 64; cap++)
+        if (!is_default_cap(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+            if (errno == EINVAL)
+                break;
             return -1;
+        }
     return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL ? -1
                                                                                             : 0;
 }
@@ -1081,12 +1125,11 @@ static req_reply serve_one(rn_container *c, hmem *m, char *body, const req_hdr *
  * it stays outside the pid namespace, whose children it creates). Joining a v1 cgroup costs an
  * RCU grace period per hierarchy, so it is paid once here, not per step. */
 static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
-    int keep[12] = {a->go_r, a->report_w, a->report_r, a->life_r, a->sock}, nkeep = 5;
-    if (a->net_fd >= 0)
-        keep[nkeep++] = a->net_fd;
+    int keep[12] = {a->report_r, a->sock}, nkeep = 2;
     nkeep += rn_cgroup_fds(c->cg, keep + nkeep, 12 - nkeep); /* for the join below */
     close_all_but(keep, nkeep);
     prctl(PR_SET_NAME, "runnel-ctr", 0, 0, 0);
+    pid_t init = a->init_pid;
     /* Default dispositions and an empty mask, once: every step inherits them (an ignored
      * SIGPIPE of runnel would otherwise survive exec). The helper writes with MSG_NOSIGNAL. */
     for (int s = 1; s < NSIG; s++)
@@ -1094,7 +1137,7 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    /* Neither the helper nor the init should be what the memory limit's OOM killer picks. */
+    /* Not what the memory limit's OOM killer picks: the steps are (they reset it). */
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {
         helper_oom_set = write(fd, "-1000", 5) == 5; /* needs privilege; best effort */
@@ -1102,37 +1145,13 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
     }
     step_stack = mmap(NULL, STEP_STACK, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (step_stack == MAP_FAILED) {
-        int info[2] = {-1, errno};
-        write_full(a->sock, info, sizeof info);
-        _exit(1);
-    }
-    if (a->net_fd >= 0 && setns(a->net_fd, CLONE_NEWNET) != 0) { /* the init inherits it */
-        int info[2] = {-1, errno};
-        write_full(a->sock, info, sizeof info);
-        _exit(1);
-    }
-    pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | a->flags | SIGCHLD, NULL, NULL, NULL, 0);
-    if (init == 0) {
-        close(a->sock);
-        init_main(a);
-    }
-    int info[2] = {init, init < 0 ? errno : 0};
-    if (a->net_fd >= 0)
-        close(a->net_fd);
-    close(a->go_r);
-    close(a->report_w);
-    close(a->life_r);
-    /* The pid now only when the parent has id maps to write; else all in one answer. */
-    if ((a->userns || init < 0) && write_full(a->sock, info, sizeof info) != 0)
-        _exit(1);
-    if (init < 0)
-        _exit(1);
+    int e = step_stack == MAP_FAILED ? errno : 0;
     /* Into the container's cgroup while the init builds the filesystem (a v1 migration waits for
      * an RCU grace period per hierarchy: off the critical path here). Every process of the job
      * is cloned by the helper, so inherits it; the init itself stays in runnel's cgroup. */
-    int e = c->cg && rn_cgroup_join(c->cg, 0) != 0 ? errno : 0;
-    for (int i = 5 + (a->net_fd >= 0); i < nkeep; i++) /* steps must not inherit them */
+    if (!e && c->cg && rn_cgroup_join(c->cg, 0) != 0)
+        e = errno;
+    for (int i = 2; i < nkeep; i++) /* steps must not inherit them */
         close(keep[i]);
     /* The init's report: one NUL byte once the filesystem is built, else the error (then EOF). */
     char rbuf[1100];
@@ -1183,9 +1202,9 @@ static _Noreturn void zygote_main(rn_container *c, const init_args *a) {
      * which costs about a millisecond (more under load) per process otherwise. What the helper
      * still does (clone without namespace flags, socket and pipe I/O) is all allowed. */
     if (!e && c->harden &&
-        (drop_bounding(c) != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
+        (drop_bounding() != 0 || limit_caps() != 0 || rn_seccomp_install(&c->seccomp) != 0))
         e = errno;
-    info[1] = e;
+    int info[2] = {init, e};
     if (write_full(a->sock, info, sizeof info) != 0 || e)
         _exit(1);
     for (;;) {
@@ -1251,10 +1270,11 @@ pid_t rn_container_spawn(rn_container *c, const char *const *argv, const char *c
     int fds[3] = {fd_in, fd_out, fd_err};
     char cbuf[CMSG_SPACE(sizeof fds)];
     memset(cbuf, 0, sizeof cbuf);
-    struct iovec iov = {&h, sizeof h};
+    /* Header and body in one message: the helper wakes once for the whole request. */
+    struct iovec iov[2] = {{&h, sizeof h}, {body.data, body.len}};
     struct msghdr mh = {0};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
+    mh.msg_iov = iov;
+    mh.msg_iovlen = body.len ? 2 : 1;
     mh.msg_control = cbuf;
     mh.msg_controllen = sizeof cbuf;
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
@@ -1267,7 +1287,10 @@ pid_t rn_container_spawn(rn_container *c, const char *const *argv, const char *c
     ssize_t sent;
     while ((sent = sendmsg(c->sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
         ;
-    if (sent == (ssize_t)sizeof h && write_full(c->sock, body.data ? body.data : "", body.len) == 0)
+    /* A large request may go in parts (the fds travel with the first). */
+    size_t done = sent >= (ssize_t)sizeof h ? (size_t)sent - sizeof h : 0;
+    if (sent >= (ssize_t)sizeof h &&
+        (done == body.len || write_full(c->sock, body.data + done, body.len - done) == 0))
         read_full(c->sock, &rep, sizeof rep);
     pthread_mutex_unlock(&c->lock);
     rn_sb_free(&body);

@@ -72,6 +72,11 @@ typedef struct rn_container_opts {
      * removed at destroy). NULL = $RUNNEL_SANDBOX_DIR or /var/tmp/runnel-sandbox. It is always
      * hidden inside containers (a container whose lower is "/" cannot see other containers). */
     const char *state_root;
+    /* The writable layer in a tmpfs of the container's own (RAM, charged to its memory limit)
+     * instead of on the state root's disk: nothing to make or remove there but the state dir
+     * itself, as bwrap's tmpfs root. Without a user namespace only (overlayfs in one needs user
+     * xattrs, which tmpfs has from Linux 6.6); with one the layer stays on disk. */
+    bool layer_in_memory;
     const rn_bind *binds;
     size_t n_binds;
     /* Host paths hidden by an empty read-only tmpfs when they exist in the rootfs, e.g. the
@@ -128,6 +133,13 @@ rn_container *rn_container_create(const rn_container_opts *opts, char **err);
 /* Kills every process of the container, waits for them, removes its cgroup and writable layer.
  * NULL is a no-op. */
 void rn_container_destroy(rn_container *c);
+
+/* For a process that exits right after: kills every process of the container as destroy does,
+ * but does not wait for the kernel to finish tearing the namespaces down (as bwrap, whose exit
+ * status is known before its sandbox is gone); the init and helper, killed, are reaped by
+ * whoever inherits them. With a cgroup, a layer on disk or a private network's slirp4netns,
+ * it is rn_container_destroy(): those are removed only once everything is gone. */
+void rn_container_destroy_at_exit(rn_container *c);
 
 /* Kills every process of the container except its init (e.g. after a step timed out or was
  * cancelled, to stop what it left running). Returns how many were running. */

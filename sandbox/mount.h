@@ -21,8 +21,9 @@ typedef struct rn_mount_plan {
     const rn_bind *binds; /* src are host paths, dst container paths */
     size_t n_binds;
     const char *hostname;
-    bool userns;  /* inside a user namespace: no devpts gid=, sysfs may be refused */
-    bool own_net; /* a new network namespace: bring lo up, sysfs of our own */
+    bool userns;          /* inside a user namespace: no devpts gid=, sysfs may be refused */
+    bool own_net;         /* a new network namespace: bring lo up, sysfs of our own */
+    bool layer_in_memory; /* make upper/ and work/ in a tmpfs mounted on root first */
 } rn_mount_plan;
 
 /* Runs in the container's init after it entered its namespaces. Afterwards the process's root

@@ -14,7 +14,7 @@ add_dependencies(unit_container rn_sysprobe)
 set_tests_properties(unit_container PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
   ENVIRONMENT "RN_SYSPROBE=${RN_SYSPROBE}")
 
-foreach(case processes host-files syscalls ptrace forkbomb memory survivors cross net-none net-private userns)
+foreach(case processes host-files syscalls ptrace forkbomb memory survivors cross layers net-none net-private userns)
   add_test(NAME sandbox_security_${case}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sandbox/security.sh ${case})
   set_tests_properties(sandbox_security_${case} PROPERTIES

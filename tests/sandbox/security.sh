@@ -31,7 +31,7 @@ mkdir -p "$ROOT/bin" "$ROOT/etc" "$T/ws"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 cp "$SYSPROBE" "$ROOT/bin/sysprobe"
 # Only the applets the cases use: one ln per applet is a process start (slow on a loaded host).
-for a in sh true echo test ps cat wc nc sleep setsid id hostname ls mkdir touch grep ip wget timeout; do
+for a in sh true echo test ps cat wc nc sleep setsid id hostname ls mkdir touch grep ip wget timeout dd rm; do
     ln -s busybox "$ROOT/bin/$a"
 done
 
@@ -80,7 +80,8 @@ ro-refused" "$out"
     expect "host file untouched" "original" "$(cat "$T/hostfile")"
     expect "workspace written" "from-container" "$(cat "$T/ws/result")"
     [ -e "$T/ro/f" ] && fail "read-only bind was written"
-    [ -z "$(ls -A "$T/state")" ] || fail "writable layer not removed: $(ls -A "$T/state")"
+    # Only the folder that layers in memory are mounted on (in their own namespaces) is left.
+    expect "writable layer removed" "mem" "$(ls -A "$T/state")"
     ;;
 syscalls)
     want="mount: EPERM
@@ -145,9 +146,9 @@ survivors)
     pgrep -f "sysprobe hold 1000 $marker" >/dev/null && fail "a process outlived its container"
     ;;
 cross)
-    # Container A on the host root keeps a secret in its workspace and its upper layer.
+    # Container A on the host root keeps a secret in its workspace and its upper layer (on disk).
     mkdir -p "$T/jobs/a" "$T/jobs/b"
-    "$RUNNEL" sandbox exec --rootfs / -v "$T/jobs/a:/job" -- sh -c \
+    "$RUNNEL" sandbox exec --layer disk --rootfs / -v "$T/jobs/a:/job" -- sh -c \
         'echo secret > /job/s; echo secret > /etc/upper-secret; sleep 4' &
     BG=$!
     for _ in $(seq 100); do [ -e "$T/jobs/a/s" ] && break; sleep 0.05; done
@@ -167,6 +168,31 @@ own-etc" "$out"
     expect "busybox B" "no-upper" "$(run -- sh -c "cat '$upper' 2>/dev/null || echo no-upper")"
     wait "$BG"
     BG=
+    ;;
+layers)
+    # The default layer is in memory: writes, and a lower file's removal, work inside; nothing
+    # of them is on the host's disk, during the run or after.
+    mkdir -p "$T/ws"
+    run -v "$T/ws:/job" -- sh -c 'echo secret > /etc/in-layer; rm /bin/true; touch /job/up
+        sleep 2; cat /etc/in-layer; test -e /bin/true || echo removed' >"$T/out" 2>&1 &
+    BG=$!
+    for _ in $(seq 100); do [ -e "$T/ws/up" ] && break; sleep 0.05; done
+    [ -e "$T/ws/up" ] || fail "the container did not start"
+    expect "state while running" "mem 0" "$(ls -A "$T/state") $(find "$T/state" -mindepth 2 | wc -l)"
+    wait "$BG"
+    BG=
+    expect "inside" "secret
+removed" "$(cat "$T/out")"
+    expect "lower untouched" "present" "$(test -e "$ROOT/bin/true" && echo present)"
+    expect "state after" "mem 0" "$(ls -A "$T/state") $(find "$T/state" -mindepth 2 | wc -l)"
+    # It is charged to the memory limit: 64 MB written into a 32 MB container is killed there,
+    # and fits on disk (--layer disk).
+    out=$(run --memory 32m -- sh -c 'dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null; echo dd=$?' 2>&1)
+    expect "memory layer over the limit" "dd=137
+runnel sandbox: killed by the memory limit (32 MiB)" "$out"
+    out=$(run --memory 32m --layer disk -- sh -c 'dd if=/dev/zero of=/big bs=1M count=64 2>/dev/null; echo dd=$?' 2>&1)
+    expect "disk layer" "dd=0" "$out"
+    expect "state after disk" "mem 0" "$(ls -A "$T/state") $(find "$T/state" -mindepth 2 | wc -l)"
     ;;
 net-none)
     command -v busybox >/dev/null || skip "busybox missing"

@@ -144,6 +144,54 @@ static void steps_share_one_container(void **st) {
     rn_container_destroy(c);
 }
 
+/* Entries below the state root, two levels deep (the container's dir and what is in it). */
+static int state_entries(void) {
+    char *cmd = rn_xprintf("find %s -mindepth 1 -maxdepth 2 | wc -l", state);
+    FILE *f = popen(cmd, "r");
+    free(cmd);
+    int n = -1;
+    if (f) {
+        if (fscanf(f, "%d", &n) != 1)
+            n = -1;
+        pclose(f);
+    }
+    return n;
+}
+
+static void writable_layer_in_memory(void **st) {
+    (void)st;
+    rn_container_opts co = {0};
+    co.net = RN_NET_NONE;
+    co.layer_in_memory = true;
+    rn_container *c = make(&co);
+    const char *write[] = {"sh", "-c", "echo kept > /bin/f; ls /bin/f", NULL};
+    rn_proc_opts o = in(c, write);
+    char *out;
+    rn_proc_result r = run(&o, &out, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_string_equal(out, "/bin/f\n");
+    free(out);
+    const char *read[] = {"cat", "/bin/f", NULL};
+    o = in(c, read);
+    run(&o, &out, NULL);
+    assert_string_equal(out, "kept\n");
+    free(out);
+    assert_int_equal(state_entries(), 1); /* mem/, the mount point, empty on the host */
+    rn_container_destroy(c);
+    assert_int_equal(state_entries(), 1);
+    /* In a user namespace the layer stays on disk (upper/ and work/), and works the same. */
+    co.userns = RN_USERNS_ON;
+    c = make(&co);
+    o = in(c, write);
+    r = run(&o, &out, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_string_equal(out, "/bin/f\n");
+    free(out);
+    assert_int_equal(state_entries(), 4); /* mem/, ctr-X/, its upper/ and work/ */
+    rn_container_destroy(c);
+    assert_int_equal(state_entries(), 1);
+}
+
 static void minimal_dev(void **st) {
     (void)st;
     rn_container_opts co = {0};
@@ -294,12 +342,12 @@ static void check_nothing_outlives(int64_t pids_max) {
     rn_container_destroy(c);
     assert_int_equal(kill(init, 0), -1);
     assert_int_equal(errno, ESRCH);
-    /* The writable layer and work dirs are gone too. */
+    /* The writable layer and work dirs are gone too (mem/ is where layers in memory mount). */
     DIR *d = opendir(state);
     int entries = 0;
     struct dirent *e;
     while (d && (e = readdir(d)))
-        entries += e->d_name[0] != '.';
+        entries += e->d_name[0] != '.' && strcmp(e->d_name, "mem") != 0;
     if (d)
         closedir(d);
     if (entries)
@@ -447,6 +495,7 @@ static void listening_in_a_private_network(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(steps_share_one_container),
+        cmocka_unit_test(writable_layer_in_memory),
         cmocka_unit_test(minimal_dev),
         cmocka_unit_test(start_errors_are_exact),
         cmocka_unit_test(timeout_and_cancel_inside),
