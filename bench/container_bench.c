@@ -33,9 +33,14 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+/* Median of a copy: the rows stay in round order, for the per-round ratios. */
+static double median(const double *v, int n) {
+    double *c = rn_xcalloc((size_t)n, sizeof *c);
+    memcpy(c, v, (size_t)n * sizeof *c);
+    qsort(c, (size_t)n, sizeof *c, cmp);
+    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    free(c);
+    return m;
 }
 
 static double best(const double *v, int n) {
@@ -45,12 +50,19 @@ static double best(const double *v, int n) {
     return b;
 }
 
-/* One line: best and median, and their ratios against the baseline's. */
-static void report(const char *what, double *v, int n, double *base) {
+/* One line: best and median, their ratios against the baseline's, and the median of the
+ * per-round ratios (the two runs of a round are milliseconds apart: the least load-sensitive). */
+static void report(const char *what, const double *v, int n, const double *base) {
     double b = best(v, n), m = median(v, n);
     printf("  %-44s best %7.2f ms  median %7.2f ms", what, b, m);
-    if (base)
-        printf("   ratio best %.2f  median %.2f", b / best(base, n), m / median(base, n));
+    if (base) {
+        double *r = rn_xcalloc((size_t)n, sizeof *r);
+        for (int i = 0; i < n; i++)
+            r[i] = v[i] / base[i];
+        printf("   ratio best %.2f  median %.2f  per round %.2f", b / best(base, n),
+               m / median(base, n), median(r, n));
+        free(r);
+    }
     printf("\n");
 }
 
@@ -75,8 +87,18 @@ static double timed(const char *const *argv, rn_container *c) {
 }
 
 int main(int argc, char **argv) {
+    /* --compare=RUNNEL2: one more CLI row, another build's (before/after in one run). */
+    const char *compare = NULL;
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "--compare=", 10))
+            compare = argv[i] + 10;
+        else
+            argv[n++] = argv[i];
+    }
+    argc = n;
     if (argc < 2) {
-        fprintf(stderr, "usage: container_bench RUNNEL [ITERATIONS] [STEPS]\n");
+        fprintf(stderr, "usage: container_bench RUNNEL [ITERATIONS] [STEPS] [--compare=RUNNEL2]\n");
         return 2;
     }
     const char *runnel = argv[1];
@@ -99,6 +121,10 @@ int main(int argc, char **argv) {
 
     const char *rn_argv[] = {runnel,  "sandbox", "exec", "--rootfs",  rootfs,
                              "--net", "none",    "--",   "/bin/true", NULL};
+    const char *rn_disk_argv[] = {runnel, "sandbox", "exec", "--rootfs", rootfs,      "--net",
+                                  "none", "--layer", "disk", "--",       "/bin/true", NULL};
+    const char *rn2_argv[] = {compare, "sandbox", "exec", "--rootfs",  rootfs,
+                              "--net", "none",    "--",   "/bin/true", NULL};
     const char *bw_argv[] = {
         "/usr/bin/bwrap", "--unshare-all", "--ro-bind", rootfs,      "/", "--proc",
         "/proc",          "--dev",         "/dev",      "/bin/true", NULL};
@@ -109,7 +135,10 @@ int main(int argc, char **argv) {
     double *rn = rn_xcalloc((size_t)iters, sizeof *rn), *bw = rn_xcalloc((size_t)iters, sizeof *bw),
            *api = rn_xcalloc((size_t)iters, sizeof *api),
            *api_cg = rn_xcalloc((size_t)iters, sizeof *api_cg),
-           *api_shm = rn_xcalloc((size_t)iters, sizeof *api_shm);
+           *api_shm = rn_xcalloc((size_t)iters, sizeof *api_shm),
+           *api_mem = rn_xcalloc((size_t)iters, sizeof *api_mem),
+           *rn_disk = rn_xcalloc((size_t)iters, sizeof *rn_disk),
+           *rn2 = rn_xcalloc((size_t)iters, sizeof *rn2);
     const char *lowers[] = {rootfs};
     rn_container_opts co = {0};
     co.lowers = lowers;
@@ -122,29 +151,37 @@ int main(int argc, char **argv) {
     char shm_state[] = "/dev/shm/runnel-bench-state.XXXXXX";
     rn_container_opts co_shm = co;
     co_shm.state_root = mkdtemp(shm_state) ? shm_state : NULL;
+    rn_container_opts co_mem = co; /* the layer in a tmpfs of the container's own */
+    co_mem.layer_in_memory = true;
+    const rn_container_opts *api_opts[] = {&co, &co_cg, &co_shm, &co_mem};
+    double *api_rows[] = {api, api_cg, api_shm, api_mem};
     const char *true_argv[] = {"/bin/true", NULL};
     for (int i = 0; i < iters; i++) {
-        rn[i] = timed(rn_argv, NULL);
-        ver[i] = timed(ver_argv, NULL);
-        front[i] = timed(front_argv, NULL);
-        bw[i] = timed(bw_argv, NULL);
-        for (int k = 0; k < 3; k++) {
+        /* The process rows, each round starting one further: none always runs first. */
+        const char *const *pargv[] = {bw_argv,  rn_argv,    rn_disk_argv,
+                                      ver_argv, front_argv, rn2_argv};
+        double *prow[] = {bw, rn, rn_disk, ver, front, rn2};
+        int np = compare ? 6 : 5;
+        for (int k = 0; k < np; k++)
+            prow[(i + k) % np][i] = timed(pargv[(i + k) % np], NULL);
+        for (int k = 0; k < 4; k++) {
             if (k == 2 && !co_shm.state_root) {
                 api_shm[i] = 0;
                 continue;
             }
             char *err = NULL;
             double t0 = now_ms();
-            rn_container *c = rn_container_create(k == 2 ? &co_shm : k ? &co_cg : &co, &err);
+            rn_container *c = rn_container_create(api_opts[k], &err);
             if (!c) {
                 fprintf(stderr, "container_bench: %s\n", err);
                 return 1;
             }
             double t = timed(true_argv, c);
             rn_container_destroy(c);
-            (k == 2 ? api_shm : k ? api_cg : api)[i] = t < 0 ? -1 : now_ms() - t0;
+            api_rows[k][i] = t < 0 ? -1 : now_ms() - t0;
         }
-        if (rn[i] < 0 || bw[i] < 0 || api[i] < 0 || api_cg[i] < 0) {
+        if (rn[i] < 0 || rn_disk[i] < 0 || rn2[i] < 0 || bw[i] < 0 || api[i] < 0 || api_cg[i] < 0 ||
+            api_mem[i] < 0) {
             fprintf(stderr, "container_bench: a run failed (runnel %.1f, bwrap %.1f)\n", rn[i],
                     bw[i]);
             return 1;
@@ -153,7 +190,11 @@ int main(int argc, char **argv) {
     printf("start-to-exit of /bin/true, %d interleaved rounds:\n", iters);
     report("bwrap --unshare-all (process)", bw, iters, NULL);
     report("runnel sandbox exec (process)", rn, iters, bw);
+    report("runnel sandbox exec --layer disk", rn_disk, iters, bw);
+    if (compare)
+        report("--compare: its sandbox exec", rn2, iters, bw);
     report("runnel API: create + step + destroy", api, iters, bw);
+    report("runnel API, writable layer in memory", api_mem, iters, bw);
     report("runnel API, with a pids limit (cgroup)", api_cg, iters, bw);
     if (co_shm.state_root) {
         report("runnel API, writable layer on tmpfs", api_shm, iters, bw);
