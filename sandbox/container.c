@@ -241,6 +241,10 @@ static _Noreturn void init_main(const init_args *a) {
         }
         close(ofd);
     }
+    char go;
+    if (read(a->go_r, &go, 1) != 1) /* the parent gave up */
+        _exit(1);
+    close(a->go_r);
     /* Another container's network (its services'): joined before anything runs here. */
     if (a->net_fd >= 0 && setns(a->net_fd, CLONE_NEWNET) != 0) {
         snprintf(err, sizeof err, "joining the network of the other container: %s",
@@ -249,10 +253,6 @@ static _Noreturn void init_main(const init_args *a) {
     }
     if (a->net_fd >= 0)
         close(a->net_fd);
-    char go;
-    if (read(a->go_r, &go, 1) != 1) /* the parent gave up */
-        _exit(1);
-    close(a->go_r);
     /* A cgroup namespace of its own (rooted at runnel's cgroup, where the init stays): no host
      * cgroup path shows through it. The helper makes the steps' own. */
     if (unshare(CLONE_NEWCGROUP) != 0 && errno != EINVAL) {
@@ -561,7 +561,8 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
         }
         c->seccomp = seccomp_cached;
     }
-    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0 ||
+    /* go is a socket so that telling an init that died meanwhile is EPIPE, not SIGPIPE. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0 || pipe2(rep, O_CLOEXEC) != 0 ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, life) != 0) {
         *err = rn_xprintf("pipe: %s", strerror(errno));
         goto fail;
@@ -624,7 +625,7 @@ rn_container *rn_container_create(const rn_container_opts *o, char **err) {
             goto fail;
         }
     }
-    if (write(go[1], "g", 1) != 1) {
+    if (send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
         *err = rn_xprintf("container init: %s", strerror(errno));
         goto fail;
     }
