@@ -14,6 +14,7 @@
  * every new inode allocation scan past them (recently_deleted()), which would charge one side
  * for the other's deletions. Targets: save no slower than tar+zstd, restore at least 2x faster. */
 #include "actions/cache_store.h"
+#include "bench/stats.h"
 #include "common/arena.h"
 #include "sandbox/proc.h"
 
@@ -206,38 +207,10 @@ static const char *fs_name(const char *path) {
     }
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 typedef struct phase {
     const char *name;
     double *t; /* per round, seconds */
 } phase;
-
-static double best(const double *t, int n) {
-    double b = t[0];
-    for (int i = 1; i < n; i++)
-        b = t[i] < b ? t[i] : b;
-    return b;
-}
-
-static double most(const double *t, int n) {
-    double b = t[0];
-    for (int i = 1; i < n; i++)
-        b = t[i] > b ? t[i] : b;
-    return b;
-}
-
-static double median(const double *t, int n) {
-    double *c = rn_xmalloc((size_t)n * sizeof *c);
-    memcpy(c, t, (size_t)n * sizeof *c);
-    qsort(c, (size_t)n, sizeof *c, cmp_double);
-    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-    free(c);
-    return m;
-}
 
 int main(int argc, char **argv) {
     long long mb = 60;

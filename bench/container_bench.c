@@ -13,6 +13,7 @@
  *    on the host, and the host's `true` in a host-root container (lower "/", what `runnel run`
  *    does without -P) and on the host; best, median and mean differences per step.
  * Every measure is printed as best-of-N and median (the machine is shared and noisy). */
+#include "bench/stats.h"
 #include "common/arena.h"
 #include "sandbox/container.h"
 
@@ -26,28 +27,6 @@ static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median of a copy: the rows stay in round order, for the per-round ratios. */
-static double median(const double *v, int n) {
-    double *c = rn_xcalloc((size_t)n, sizeof *c);
-    memcpy(c, v, (size_t)n * sizeof *c);
-    qsort(c, (size_t)n, sizeof *c, cmp);
-    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-    free(c);
-    return m;
-}
-
-static double best(const double *v, int n) {
-    double b = v[0];
-    for (int i = 1; i < n; i++)
-        b = v[i] < b ? v[i] : b;
-    return b;
 }
 
 /* One line: best and median, their ratios against the baseline's, and the median of the

@@ -20,6 +20,7 @@
  * line (`out-001` read from the pipe). Prints best and median of each and the ratios.
  * --only=baseline|host runs just that side ROUNDS times (to profile it with perf or strace).
  * --compare=RUNNEL2 adds another runnel binary in host mode to every round (before/after). */
+#include "bench/stats.h"
 #include "common/arena.h"
 #include "common/strbuf.h"
 #include "sandbox/proc.h"
@@ -46,28 +47,6 @@ static double children_cpu_ms(void) {
     getrusage(RUSAGE_CHILDREN, &ru);
     return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n) {
-    double *c = rn_xcalloc((size_t)n, sizeof *c);
-    memcpy(c, v, (size_t)n * sizeof *c);
-    qsort(c, (size_t)n, sizeof *c, cmp);
-    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-    free(c);
-    return m;
-}
-
-static double best(const double *v, int n) {
-    double b = v[0];
-    for (int i = 1; i < n; i++)
-        if (v[i] < b)
-            b = v[i];
-    return b;
 }
 
 /* What one measured run saw. */
