@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -403,11 +406,12 @@ static void run_workers(void *(*fn)(void *), void *arg, int n) {
  * saves the thread's pack (small files appended to tree/p<k>, written a buffer at a time) or,
  * for restores, the packs opened so far. */
 #define COPY_BUF (256 * 1024)
-#define PACK_MAX COPY_BUF /* files smaller than this are packed */
+#define PACK_MAX COPY_BUF  /* files smaller than this are packed */
+#define CLONE_BS_MAX 65536 /* largest block size packs are aligned to for cloning */
 #define MAX_PACKS 64
 typedef struct copier {
     unsigned char *buf;  /* COPY_BUF + 1 bytes */
-    unsigned char *pbuf; /* saves: pack bytes not yet written (COPY_BUF) */
+    unsigned char *pbuf; /* saves: pack bytes not yet written (COPY_BUF + CLONE_BS_MAX) */
     XXH3_state_t *xxh;
     int pack; /* saves: this thread's pack number, its fd, bytes written, bytes buffered */
     int pack_fd;
@@ -454,9 +458,10 @@ static int write_all(int fd, const unsigned char *p, size_t n) {
     return 0;
 }
 
-/* Copies size bytes from in to out and puts the XXH3-128 of them (32 hex digits) in sum. With
- * exact, in must end there. Returns 0; 1 when in is shorter (or, with exact, longer) or cannot
- * be read; -1 when out cannot be written (errno). Reads of regular files are short only at EOF. */
+/* Copies size bytes from in to out (out < 0: only reads them) and puts the XXH3-128 of them (32
+ * hex digits) in sum. With exact, in must end there. Returns 0; 1 when in is shorter (or, with
+ * exact, longer) or cannot be read; -1 when out cannot be written (errno). Reads of regular files
+ * are short only at EOF. */
 static int copy_hash(copier *c, int in, int out, long long size, bool exact, char sum[33]) {
     XXH3_128bits_reset(c->xxh);
     long long left = size;
@@ -474,7 +479,7 @@ static int copy_hash(copier *c, int in, int out, long long size, bool exact, cha
         if (r == 0)
             break;
         XXH3_128bits_update(c->xxh, c->buf, (size_t)r);
-        if (write_all(out, c->buf, (size_t)r))
+        if (out >= 0 && write_all(out, c->buf, (size_t)r))
             return -1;
         left -= r;
     }
@@ -482,9 +487,11 @@ static int copy_hash(copier *c, int in, int out, long long size, bool exact, cha
     return 0;
 }
 
-/* Copies size bytes at off of pack into out, hashing them. Returns 0; 1 when the pack is
- * short or unreadable; -1 when out cannot be written (errno). */
-static int copy_hash_at(copier *c, int pack, long long off, int out, long long size, char sum[33]) {
+/* Copies size bytes at off of pack into out, hashing them; the first `cloned` bytes of out are
+ * there already (only hashed). Returns 0; 1 when the pack is short or unreadable; -1 when out
+ * cannot be written (errno). */
+static int copy_hash_at(copier *c, int pack, long long off, int out, long long size,
+                        long long cloned, char sum[33]) {
     XXH3_128bits_reset(c->xxh);
     for (long long done = 0; done < size;) {
         size_t want = size - done >= COPY_BUF ? COPY_BUF : (size_t)(size - done);
@@ -494,12 +501,39 @@ static int copy_hash_at(copier *c, int pack, long long off, int out, long long s
         if (r <= 0)
             return 1;
         XXH3_128bits_update(c->xxh, c->buf, (size_t)r);
-        if (write_all(out, c->buf, (size_t)r))
-            return -1;
+        if (done + r > cloned) { /* out's first `cloned` bytes are already there */
+            long long from = done >= cloned ? 0 : cloned - done;
+            if (lseek(out, (off_t)(done + from), SEEK_SET) < 0 ||
+                write_all(out, c->buf + from, (size_t)(r - from)))
+                return -1;
+        }
         done += r;
     }
     xxh_hex(c->xxh, sum);
     return 0;
+}
+
+/* Where the file system shares extents between files (XFS, btrfs), a whole file is cloned
+ * instead of copied: no byte written, and copy-on-write keeps the copies apart. Elsewhere (ext4,
+ * another file system) the ioctl fails at once and the caller copies. */
+static bool clone_whole(int out, int in) {
+    return ioctl(out, FICLONE, in) == 0;
+}
+
+/* len bytes (a whole number of blocks) of in at in_off cloned to out at out_off, both on a
+ * block. */
+static bool clone_range(int out, long long out_off, int in, long long in_off, long long len) {
+    struct file_clone_range r = {in, (__u64)in_off, (__u64)len, (__u64)out_off};
+    return ioctl(out, FICLONERANGE, &r) == 0;
+}
+
+/* The block size of fd's file system when it may clone ranges between files, else 0. */
+static long clone_block_size(int fd) {
+    struct statfs f;
+    if (fstatfs(fd, &f) != 0)
+        return 0;
+    bool can = f.f_type == 0x58465342 /* XFS */ || f.f_type == 0x9123683e /* btrfs */;
+    return can && f.f_bsize > 0 && f.f_bsize <= CLONE_BS_MAX ? (long)f.f_bsize : 0;
 }
 
 /* Name of stored file n under tree/ (files of PACK_MAX bytes or more), and of pack k. */
@@ -541,6 +575,11 @@ typedef struct saver {
     const rn_pathmap *map; /* its shared folders (none: the host) */
     size_t nmap;
     int tree_fd;
+    dev_t tree_dev;
+    /* Block size of a file system that may clone ranges (XFS, btrfs); 0: copy. Packed files of a
+     * block or more then start on a block, so that both ways their blocks are shared. Set to 0
+     * (atomic) at the first clone that fails. */
+    long clone_bs;
     size_t next; /* next batch (atomic) */
     int rc;      /* first error (atomic) */
     int packs;   /* packs handed out to workers (atomic) */
@@ -708,18 +747,30 @@ static void save_fail(saver *sv, char *msg) {
 }
 
 /* Writes the thread's buffered pack bytes (the pack is created at the first flush). */
+/* Opens this thread's pack on first use. 0, or -1 (reported). */
+static int pack_open(saver *sv, copier *c) {
+    if (c->pack_fd >= 0)
+        return 0;
+    c->pack = __atomic_fetch_add(&sv->packs, 1, __ATOMIC_RELAXED);
+    char name[32];
+    pack_name(c->pack, name);
+    c->pack_fd = c->pack < MAX_PACKS
+                     ? openat(sv->tree_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)
+                     : -1;
+    if (c->pack_fd < 0) {
+        save_fail(sv, rn_xprintf("cache: cannot write a pack: %s", strerror(errno)));
+        return -1;
+    }
+    return 0;
+}
+
 static int pack_flush(saver *sv, copier *c) {
     if (!c->fill)
         return 0;
-    if (c->pack_fd < 0) {
-        c->pack = __atomic_fetch_add(&sv->packs, 1, __ATOMIC_RELAXED);
-        char name[32];
-        pack_name(c->pack, name);
-        c->pack_fd = c->pack < MAX_PACKS
-                         ? openat(sv->tree_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)
-                         : -1;
-    }
-    if (c->pack_fd < 0 || write_all(c->pack_fd, c->pbuf, c->fill)) {
+    if (pack_open(sv, c))
+        return -1;
+    /* at pack_off: a clone does not move the file offset */
+    if (lseek(c->pack_fd, c->pack_off, SEEK_SET) < 0 || write_all(c->pack_fd, c->pbuf, c->fill)) {
         save_fail(sv, rn_xprintf("cache: cannot write a pack: %s", strerror(errno)));
         return -1;
     }
@@ -730,12 +781,21 @@ static int pack_flush(saver *sv, copier *c) {
 
 /* Reads a small file whole into the pack buffer and hashes it. Returns 0, 1 when it is shorter
  * than its size, -1 when the pack cannot be written (already reported). */
-static int pack_file(saver *sv, copier *c, int in, sitem *it) {
+static int pack_file(saver *sv, copier *c, int in, bool same_fs, sitem *it) {
     size_t size = (size_t)it->size;
     if (!c->pbuf)
-        c->pbuf = rn_xmalloc(COPY_BUF);
-    if (c->fill + size > COPY_BUF && pack_flush(sv, c))
-        return -1;
+        c->pbuf = rn_xmalloc(COPY_BUF + CLONE_BS_MAX); /* a file and the padding before it */
+    long bs = same_fs ? __atomic_load_n(&sv->clone_bs, __ATOMIC_RELAXED) : 0;
+    if (bs && size < (size_t)bs)
+        bs = 0;
+    size_t pad = bs ? (size_t)((bs - (c->pack_off + (long long)c->fill) % bs) % bs) : 0;
+    if (c->fill + pad + size > COPY_BUF) {
+        if (pack_flush(sv, c))
+            return -1;
+        pad = bs ? (size_t)((bs - c->pack_off % bs) % bs) : 0;
+    }
+    memset(c->pbuf + c->fill, 0, pad);
+    c->fill += pad;
     size_t got = 0;
     while (got < size) {
         ssize_t r = read(in, c->pbuf + c->fill + got, size - got);
@@ -751,6 +811,26 @@ static int pack_file(saver *sv, copier *c, int in, sitem *it) {
     it->pack = -2;
     it->off = c->pack_off + (long long)c->fill;
     c->fill += size;
+    if (!bs)
+        return 0;
+    /* Its whole blocks cloned into the pack, at its offset (what precedes is written first);
+     * the rest stays buffered. What was hashed is what was read: if the file changed between,
+     * the entry's checksum refuses it at restore. */
+    long long head = (long long)size / bs * bs;
+    size_t before = c->fill - size;
+    unsigned char *data = c->pbuf + before;
+    c->fill = before;
+    if (pack_flush(sv, c) || pack_open(sv, c))
+        return -1;
+    if (clone_range(c->pack_fd, c->pack_off, in, 0, head)) {
+        c->pack_off += head;
+        memmove(c->pbuf, data + head, size - (size_t)head);
+        c->fill = size - (size_t)head;
+    } else { /* not here after all: copy from now on */
+        __atomic_store_n(&sv->clone_bs, 0, __ATOMIC_RELAXED);
+        memmove(c->pbuf, data, size);
+        c->fill = size;
+    }
     return 0;
 }
 
@@ -769,14 +849,23 @@ static void save_file(saver *sv, copier *c, int dfd, sitem *it) {
     it->size = st.st_size;
     it->mtime = (long long)st.st_mtim.tv_sec;
     if (it->size < PACK_MAX) {
-        if (pack_file(sv, c, in, it) > 0)
+        if (pack_file(sv, c, in, st.st_dev == sv->tree_dev, it) > 0)
             save_fail(sv,
                       rn_xprintf("cache: cannot copy %s: it changed while it was saved", it->rel));
     } else {
         char bname[32];
         blob_name(it->blob, bname);
-        int out = openat(sv->tree_fd, bname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-        int rc = out < 0 ? -1 : copy_hash(c, in, out, it->size, false, it->sum);
+        int out = openat(sv->tree_fd, bname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        /* A clone is hashed by reading what was stored (the source may change meanwhile), cut
+         * to the size seen, as a copy would be. */
+        int rc = -1;
+        struct stat bst;
+        if (out >= 0 && clone_whole(out, in))
+            rc = fstat(out, &bst) || (bst.st_size > it->size && ftruncate(out, it->size))
+                     ? -1
+                     : copy_hash(c, out, -1, it->size, true, it->sum);
+        else if (out >= 0)
+            rc = copy_hash(c, in, out, it->size, false, it->sum);
         if (rc)
             save_fail(sv, rn_xprintf("cache: cannot copy %s: %s", it->rel,
                                      rc > 0 ? "it changed while it was saved" : strerror(errno)));
@@ -970,10 +1059,13 @@ int rn_cache_save(rn_cache_store *s, const char *scope, const char *key, const c
         goto out;
     }
     sv.tree_fd = open(treedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (sv.tree_fd < 0) {
+    struct stat tst;
+    if (sv.tree_fd < 0 || fstat(sv.tree_fd, &tst)) {
         *err = rn_xprintf("cache: cannot write in %s: %s", tmpdir, strerror(errno));
         goto out;
     }
+    sv.tree_dev = tst.st_dev;
+    sv.clone_bs = clone_block_size(sv.tree_fd);
     sv.workspace = workspace;
     sv.map = map;
     sv.nmap = nmap;
@@ -1189,6 +1281,7 @@ typedef struct restorer {
     size_t nb;
     const char *workspace;
     int tfd;
+    long clone_bs; /* as saver.clone_bs: packed files on a block are cloned (atomic) */
     mode_t umask;
     size_t next; /* next batch (atomic) */
     int rc;      /* first failure (atomic): 1 corrupt entry, -1 write error */
@@ -1236,9 +1329,22 @@ static void restore_file(restorer *r, copier *c, int dfd, const ritem *it) {
         chmod_needed = true;
     }
     char sum[33];
-    int rc = out < 0         ? -1
-             : it->pack >= 0 ? copy_hash_at(c, in, it->off, out, it->size, sum)
-                             : copy_hash(c, in, out, it->size, true, sum);
+    /* A packed file on a block has its whole blocks cloned (a file system that shares extents
+     * and the same one as the destination); a blob is cloned whole. Either way it is still
+     * checked against its checksum, by reading the entry. */
+    long bs = __atomic_load_n(&r->clone_bs, __ATOMIC_RELAXED);
+    long long cloned = 0;
+    if (out >= 0 && it->pack >= 0 && bs && it->size >= bs && it->off % bs == 0) {
+        cloned = it->size / bs * bs;
+        if (!clone_range(out, 0, in, it->off, cloned)) {
+            __atomic_store_n(&r->clone_bs, 0, __ATOMIC_RELAXED);
+            cloned = 0;
+        }
+    }
+    int rc = out < 0                ? -1
+             : it->pack >= 0        ? copy_hash_at(c, in, it->off, out, it->size, cloned, sum)
+             : clone_whole(out, in) ? copy_hash(c, in, -1, it->size, true, sum)
+                                    : copy_hash(c, in, out, it->size, true, sum);
     int e = errno;
     if (rc == 0 && it->sum && *it->sum && strcmp(sum, it->sum))
         rc = 1;
@@ -1524,6 +1630,7 @@ static int restore_tree(int dfd, json_t *meta, const char *workspace, const rn_p
     r.n = n;
     r.workspace = workspace;
     r.tfd = tfd;
+    r.clone_bs = clone_block_size(tfd);
     r.umask = current_umask();
     pthread_mutex_init(&r.lock, NULL);
     rtop *tops = rn_xcalloc(n + 1, sizeof *tops);

@@ -18,6 +18,7 @@ PKGS=(
   # containers (tests/sandbox security tests; bubblewrap is only bench/container_bench's baseline)
   busybox-static bubblewrap
   slirp4netns # the private network of jobs with services: its route out (sandbox/net.c)
+  xfsprogs # unit_cache_store: cache entries cloned on a reflink file system (an XFS loop file)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -12,10 +12,13 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,6 +81,12 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
+    char *xfs = P("xfs"); /* test_clones_where_extents_are_shared's, if it stopped early */
+    char *cmd = rn_xprintf("mountpoint -q '%s' && umount '%s'", xfs, xfs);
+    if (system(cmd)) {
+    }
+    free(cmd);
+    free(xfs);
     rn_cache_store_close(st);
     rm_rf(root);
     free(ws);
@@ -249,6 +258,193 @@ static int restore_into(const char *key, const char *version, const char *dest) 
     free(err);
     rn_cache_entry_clear(&e);
     return r;
+}
+
+/* Whether the first extent of path is shared with another file (FIEMAP), or -1. */
+static int extent_shared(const char *path) {
+    int fd = open(path, O_RDONLY);
+    struct {
+        struct fiemap f;
+        struct fiemap_extent e[1];
+    } m;
+    memset(&m, 0, sizeof m);
+    m.f.fm_length = ~0ULL;
+    m.f.fm_flags = FIEMAP_FLAG_SYNC;
+    m.f.fm_extent_count = 1;
+    int r = fd < 0 ? -1 : ioctl(fd, FS_IOC_FIEMAP, &m.f);
+    if (fd >= 0)
+        close(fd);
+    if (r || m.f.fm_mapped_extents < 1)
+        return -1;
+    return (m.e[0].fe_flags & FIEMAP_EXTENT_SHARED) != 0;
+}
+
+static char *read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    rn_sb sb = RN_SB_INIT;
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        rn_sb_append(&sb, buf, k);
+    fclose(f);
+    *n = sb.len;
+    return rn_sb_take(&sb);
+}
+
+/* An XFS file system with reflink on a loop file, under root/xfs, made the current store and
+ * workspace for one test (test_clones_where_extents_are_shared); the others' are put back by
+ * xfs_teardown even when the test fails. NULL when this machine cannot make one. */
+static rn_cache_store *outer_st;
+static char *outer_ws, *xfs_skip;
+
+static int xfs_setup(void **state) {
+    (void)state;
+    xfs_skip = NULL;
+    if (geteuid() != 0 || system("command -v mkfs.xfs >/dev/null 2>&1") != 0) {
+        xfs_skip = "needs root and mkfs.xfs (xfsprogs) for a reflink file system";
+        return 0;
+    }
+    char *img = P("xfs.img"), *mnt = P("xfs");
+    mkdir(mnt, 0755);
+    char *cmd = rn_xprintf("truncate -s 320M '%s' && mkfs.xfs -q -m reflink=1 '%s' && "
+                           "mount -o loop '%s' '%s'",
+                           img, img, img, mnt);
+    if (system(cmd) != 0)
+        xfs_skip = "cannot mount an XFS loop file here";
+    free(cmd);
+    free(img);
+    free(mnt);
+    if (xfs_skip)
+        return 0;
+    char *err = NULL, *sr = P("xfs/store");
+    outer_st = st;
+    outer_ws = ws;
+    st = rn_cache_store_open(sr, 1LL << 30, &err);
+    free(sr);
+    ws = P("xfs/ws");
+    mkdir(ws, 0755);
+    return st ? 0 : -1;
+}
+
+static int xfs_teardown(void **state) {
+    (void)state;
+    if (outer_st) {
+        rn_cache_store_close(st);
+        free(ws);
+        st = outer_st;
+        ws = outer_ws;
+        outer_st = NULL;
+        char *mnt = P("xfs"), *cmd = rn_xprintf("umount '%s'", mnt);
+        if (system(cmd)) {
+        }
+        free(cmd);
+        free(mnt);
+    }
+    return 0;
+}
+
+/* The stored-whole file of an entry (tree/<number>; packs are tree/p<k>). */
+static char *entry_blob(const char *key) {
+    char *tree = entry_file(key, "v", "tree"), *found = NULL;
+    DIR *d = opendir(tree);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+            found = rn_xprintf("%s/%s", tree, e->d_name);
+    closedir(d);
+    free(tree);
+    assert_non_null(found);
+    return found;
+}
+
+/* On XFS with reflink (a loop file made here), files are cloned both ways, those stored whole
+ * and the whole blocks of packed ones: the entry and the restored files share the workspace's
+ * extents, copy-on-write keeps them apart, and a corrupt clone is still caught by its checksum. */
+static void test_clones_where_extents_are_shared(void **state) {
+    (void)state;
+    if (xfs_skip) {
+        print_message("skipped: %s\n", xfs_skip);
+        skip();
+    }
+    size_t n = 1 << 20; /* stored whole (packs take files under 256 KiB) */
+    char *big = rn_xmalloc(n);
+    uint64_t x = 88172645463325252ULL;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        big[i] = (char)x;
+    }
+    put_mode("xfs/ws/m2/big.jar", big, n, 0644);
+    put("xfs/ws/m2/a.pom", "<project/>\n"); /* packed and copied: under a block */
+    /* packed: two blocks cloned into the pack (on a block: after padding), 1808 bytes copied */
+    put_mode("xfs/ws/m2/b.jar", big + 4096, 10000, 0644);
+    save_ok("s", "xfs", "v", "m2");
+    char *blob = entry_blob("xfs"), *pack = entry_file("xfs", "v", "tree/p0");
+    assert_int_equal(extent_shared(blob), 1); /* cloned from the workspace */
+    struct stat pst;
+    assert_int_equal(stat(pack, &pst), 0);
+    assert_true(pst.st_size >= 4096 + 10000 && pst.st_size < 2 * 4096 + 10000);
+    char *dest = P("xfs/dest"), *got = P("xfs/dest/m2/big.jar");
+    mkdir(dest, 0755);
+    assert_int_equal(restore_into("xfs", "v", dest), 0);
+    assert_int_equal(extent_shared(got), 1); /* cloned from the entry */
+    size_t gn;
+    char *g = read_all(got, &gn);
+    assert_int_equal(gn, n);
+    assert_memory_equal(g, big, n);
+    free(g);
+    char *small = P("xfs/dest/m2/a.pom"), *mid = P("xfs/dest/m2/b.jar");
+    g = read_all(small, &gn);
+    assert_string_equal(g, "<project/>\n");
+    free(g);
+    g = read_all(mid, &gn);
+    assert_int_equal(gn, 10000);
+    assert_memory_equal(g, big + 4096, 10000);
+    free(g);
+    assert_int_equal(extent_shared(mid), 1); /* its blocks come from the pack */
+    free(small);
+    /* the job writes into its restored file: the entry keeps its bytes */
+    int fd = open(got, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "XXXX", 4, 0), 4);
+    close(fd);
+    rm_rf(dest);
+    mkdir(dest, 0755);
+    assert_int_equal(restore_into("xfs", "v", dest), 0);
+    g = read_all(got, &gn);
+    assert_int_equal(gn, n);
+    assert_memory_equal(g, big, n);
+    free(g);
+    /* a same-size change in the stored file: the clone is refused by its checksum */
+    chmod(blob, 0644);
+    fd = open(blob, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "Y", 1, 4096), 1);
+    close(fd);
+    rm_rf(dest);
+    mkdir(dest, 0755);
+    assert_int_equal(restore_into("xfs", "v", dest), 1);
+    assert_int_equal(access(got, F_OK), -1);
+    /* the same in a packed file's cloned blocks (a fresh entry: the first one is corrupt) */
+    save_ok("s", "xfs2", "v", "m2");
+    char *pack2 = entry_file("xfs2", "v", "tree/p0");
+    chmod(pack2, 0644);
+    fd = open(pack2, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "Z", 1, 4096 + 100), 1);
+    close(fd);
+    rm_rf(dest);
+    mkdir(dest, 0755);
+    assert_int_equal(restore_into("xfs2", "v", dest), 1);
+    assert_int_equal(access(mid, F_OK), -1);
+    free(pack2);
+    free(mid);
+    free(pack);
+    free(big);
+    free(blob);
+    free(dest);
+    free(got);
 }
 
 static void test_corrupt_is_a_miss(void **state) {
@@ -522,6 +718,8 @@ int main(void) {
         cmocka_unit_test(test_scopes),
         cmocka_unit_test(test_existing_key_is_immutable),
         cmocka_unit_test(test_corrupt_is_a_miss),
+        cmocka_unit_test_setup_teardown(test_clones_where_extents_are_shared, xfs_setup,
+                                        xfs_teardown),
         cmocka_unit_test(test_concurrent_save_same_key),
         cmocka_unit_test(test_lru_eviction),
         cmocka_unit_test(test_parse_size),
