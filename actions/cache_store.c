@@ -746,7 +746,6 @@ static void save_fail(saver *sv, char *msg) {
     free(msg);
 }
 
-/* Writes the thread's buffered pack bytes (the pack is created at the first flush). */
 /* Opens this thread's pack on first use. 0, or -1 (reported). */
 static int pack_open(saver *sv, copier *c) {
     if (c->pack_fd >= 0)
@@ -764,6 +763,7 @@ static int pack_open(saver *sv, copier *c) {
     return 0;
 }
 
+/* Writes the thread's buffered pack bytes (the pack is created at the first flush). */
 static int pack_flush(saver *sv, copier *c) {
     if (!c->fill)
         return 0;
