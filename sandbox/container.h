@@ -69,13 +69,15 @@ typedef struct rn_container_opts {
     const char *const *lowers;
     size_t n_lowers;
     /* Where the per-container writable layer and work dirs go (a fresh subdirectory is made and
-     * removed at destroy). NULL = $RUNNEL_SANDBOX_DIR or /var/tmp/runnel-sandbox. It is always
-     * hidden inside containers (a container whose lower is "/" cannot see other containers). */
+     * removed at destroy; with layer_in_memory only for a cgroup or a private network, and the
+     * tmpfs is mounted on its `mem` folder). NULL = $RUNNEL_SANDBOX_DIR or
+     * /var/tmp/runnel-sandbox. It is always hidden inside containers (a container whose lower is
+     * "/" cannot see other containers). */
     const char *state_root;
     /* The writable layer in a tmpfs of the container's own (RAM, charged to its memory limit)
-     * instead of on the state root's disk: nothing to make or remove there but the state dir
-     * itself, as bwrap's tmpfs root. Without a user namespace only (overlayfs in one needs user
-     * xattrs, which tmpfs has from Linux 6.6); with one the layer stays on disk. */
+     * instead of on the state root's disk, as bwrap's tmpfs root: nothing to make or remove on
+     * the disk. Without a user namespace only (overlayfs in one needs user xattrs, which tmpfs
+     * has from Linux 6.6); with one the layer stays on disk. */
     bool layer_in_memory;
     const rn_bind *binds;
     size_t n_binds;

@@ -196,20 +196,20 @@ int rn_mount_setup(const rn_mount_plan *p, char *err, size_t n) {
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         return fail(err, n, "make / private");
+    /* The overlay_data paths name root/upper and root/work: once this tmpfs is mounted on root
+     * they resolve into it, and the overlay is then stacked on the same mount point. */
+    if (p->layer_in_memory) {
+        char upper[PATH_MAX], work[PATH_MAX];
+        snprintf(upper, sizeof upper, "%s/upper", p->root);
+        snprintf(work, sizeof work, "%s/work", p->root);
+        if (mount("tmpfs", p->root, "tmpfs", MS_NOSUID, "mode=700") != 0 ||
+            mkdir(upper, 0755) != 0 || mkdir(work, 0700) != 0)
+            return fail(err, n, "writable layer in memory (tmpfs on %s)", p->root);
+    }
     /* volatile (5.10+): the writable layer is thrown away, so overlayfs need not sync it --
      * without it the overlay's teardown syncs the whole filesystem the layer is on (a shared
      * disk: every other process's dirty data), which dominated a container's end. */
     char data[8192];
-    /* The overlay_data paths name root/upper and root/work: once this tmpfs is mounted on root
-     * they resolve into it, and the overlay is then stacked on the same mount point. */
-    if (p->layer_in_memory) {
-        snprintf(data, sizeof data, "%s/upper", p->root);
-        char work[PATH_MAX];
-        snprintf(work, sizeof work, "%s/work", p->root);
-        if (mount("tmpfs", p->root, "tmpfs", MS_NOSUID, "mode=700") != 0 ||
-            mkdir(data, 0755) != 0 || mkdir(work, 0700) != 0)
-            return fail(err, n, "writable layer in memory (tmpfs on %s)", p->root);
-    }
     int dl = snprintf(data, sizeof data, "%s,volatile", p->overlay_data);
     if ((dl >= (int)sizeof data || mount("overlay", p->root, "overlay", 0, data) != 0) &&
         mount("overlay", p->root, "overlay", 0, p->overlay_data) != 0)
