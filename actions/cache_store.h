@@ -5,7 +5,8 @@
  *   archive.tar.zst  the portable form (pax tar + zstd, names relative to the workspace, as the
  *                    toolkit makes them), what the cache server serves
  *   manifest.json    entries of the unpacked copy: [type, mode, size, mtime, path, link, xxh3]
- *   tree/<n>         the unpacked copy of file n (read-only)
+ *   tree/<n>         the unpacked copy of file n, when it has 256 KiB or more (read-only)
+ *   tree/p<k>        a pack: smaller files one after another (read-only)
  *   used             its mtime is the last use (LRU)
  * An entry is built under <root>/tmp/ and published with one rename(2), so readers never see a
  * partial entry and the first of two concurrent savers of one key wins. Restores hold a shared
@@ -15,7 +16,9 @@
  * copies every file on worker threads into a hidden staging folder next to (or, for an existing
  * folder, inside) each destination, checking its size and checksum in the same pass, and moves
  * the staged tree into place only when all were intact (an archive-only entry: the archive's
- * sha256 first): a corrupt or truncated entry is a miss that leaves nothing behind.
+ * sha256 first): a corrupt or truncated entry is a miss that leaves nothing behind. On a file
+ * system that shares extents (XFS, btrfs) files are cloned instead of copied, both ways (whole
+ * files, and the whole blocks of packed files, which then start on a block), still checked.
  *
  * Ownership: rn_cache_store is opened/closed by the caller; rn_cache_entry strings are owned by
  * the entry (rn_cache_entry_clear()); lists by the caller (rn_cache_entries_free()).
