@@ -279,17 +279,20 @@ static int extent_shared(const char *path) {
     return (m.e[0].fe_flags & FIEMAP_EXTENT_SHARED) != 0;
 }
 
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    rn_sb sb = RN_SB_INIT;
-    char buf[65536];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        rn_sb_append(&sb, buf, k);
-    fclose(f);
-    *n = sb.len;
-    return rn_sb_take(&sb);
+/* Overwrites bytes of a (read-only) stored file in place, as a damaged disk would. */
+static void poke(const char *path, off_t off, const char *bytes) {
+    chmod(path, 0644);
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes, strlen(bytes), off), (ssize_t)strlen(bytes));
+    close(fd);
+}
+
+/* An empty dest, then the entry restored into it: rn_cache_restore's result. */
+static int restore_fresh(const char *key, const char *dest) {
+    rm_rf(dest);
+    mkdir(dest, 0755);
+    return restore_into(key, "v", dest);
 }
 
 /* An XFS file system with reflink on a loop file, under root/xfs, made the current store and
@@ -390,53 +393,36 @@ static void test_clones_where_extents_are_shared(void **state) {
     assert_int_equal(restore_into("xfs", "v", dest), 0);
     assert_int_equal(extent_shared(got), 1); /* cloned from the entry */
     size_t gn;
-    char *g = read_all(got, &gn);
+    char *g = rn_read_file(got, &gn);
     assert_int_equal(gn, n);
     assert_memory_equal(g, big, n);
     free(g);
     char *small = P("xfs/dest/m2/a.pom"), *mid = P("xfs/dest/m2/b.jar");
-    g = read_all(small, &gn);
+    g = rn_read_file(small, &gn);
     assert_string_equal(g, "<project/>\n");
     free(g);
-    g = read_all(mid, &gn);
+    g = rn_read_file(mid, &gn);
     assert_int_equal(gn, 10000);
     assert_memory_equal(g, big + 4096, 10000);
     free(g);
     assert_int_equal(extent_shared(mid), 1); /* its blocks come from the pack */
     free(small);
     /* the job writes into its restored file: the entry keeps its bytes */
-    int fd = open(got, O_WRONLY);
-    assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "XXXX", 4, 0), 4);
-    close(fd);
-    rm_rf(dest);
-    mkdir(dest, 0755);
-    assert_int_equal(restore_into("xfs", "v", dest), 0);
-    g = read_all(got, &gn);
+    poke(got, 0, "XXXX");
+    assert_int_equal(restore_fresh("xfs", dest), 0);
+    g = rn_read_file(got, &gn);
     assert_int_equal(gn, n);
     assert_memory_equal(g, big, n);
     free(g);
     /* a same-size change in the stored file: the clone is refused by its checksum */
-    chmod(blob, 0644);
-    fd = open(blob, O_WRONLY);
-    assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "Y", 1, 4096), 1);
-    close(fd);
-    rm_rf(dest);
-    mkdir(dest, 0755);
-    assert_int_equal(restore_into("xfs", "v", dest), 1);
+    poke(blob, 4096, "Y");
+    assert_int_equal(restore_fresh("xfs", dest), 1);
     assert_int_equal(access(got, F_OK), -1);
     /* the same in a packed file's cloned blocks (a fresh entry: the first one is corrupt) */
     save_ok("s", "xfs2", "v", "m2");
     char *pack2 = entry_file("xfs2", "v", "tree/p0");
-    chmod(pack2, 0644);
-    fd = open(pack2, O_WRONLY);
-    assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "Z", 1, 4096 + 100), 1);
-    close(fd);
-    rm_rf(dest);
-    mkdir(dest, 0755);
-    assert_int_equal(restore_into("xfs2", "v", dest), 1);
+    poke(pack2, 4096 + 100, "Z");
+    assert_int_equal(restore_fresh("xfs2", dest), 1);
     assert_int_equal(access(mid, F_OK), -1);
     free(pack2);
     free(mid);

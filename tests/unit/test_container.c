@@ -160,36 +160,32 @@ static int state_entries(void) {
 
 static void writable_layer_in_memory(void **st) {
     (void)st;
-    rn_container_opts co = {0};
-    co.net = RN_NET_NONE;
-    co.layer_in_memory = true;
-    rn_container *c = make(&co);
-    const char *write[] = {"sh", "-c", "echo kept > /bin/f; ls /bin/f", NULL};
-    rn_proc_opts o = in(c, write);
-    char *out;
-    rn_proc_result r = run(&o, &out, NULL);
-    assert_int_equal(r.exit_code, 0);
-    assert_string_equal(out, "/bin/f\n");
-    free(out);
-    const char *read[] = {"cat", "/bin/f", NULL};
-    o = in(c, read);
-    run(&o, &out, NULL);
-    assert_string_equal(out, "kept\n");
-    free(out);
-    assert_int_equal(state_entries(), 1); /* mem/, the mount point, empty on the host */
-    rn_container_destroy(c);
-    assert_int_equal(state_entries(), 1);
-    /* In a user namespace the layer stays on disk (upper/ and work/), and works the same. */
-    co.userns = RN_USERNS_ON;
-    c = make(&co);
-    o = in(c, write);
-    r = run(&o, &out, NULL);
-    assert_int_equal(r.exit_code, 0);
-    assert_string_equal(out, "/bin/f\n");
-    free(out);
-    assert_int_equal(state_entries(), 4); /* mem/, ctr-X/, its upper/ and work/ */
-    rn_container_destroy(c);
-    assert_int_equal(state_entries(), 1);
+    /* Root: the layer in a tmpfs, only mem/ (its mount point, empty) on the host. In a user
+     * namespace it stays on disk: mem/, ctr-X/, its upper/ and work/. Both work the same. */
+    const rn_userns_mode modes[] = {RN_USERNS_AUTO, RN_USERNS_ON};
+    const int on_host[] = {1, 4};
+    for (int k = 0; k < 2; k++) {
+        rn_container_opts co = {0};
+        co.net = RN_NET_NONE;
+        co.layer_in_memory = true;
+        co.userns = modes[k];
+        rn_container *c = make(&co);
+        const char *write[] = {"sh", "-c", "echo kept > /bin/f; ls /bin/f", NULL};
+        rn_proc_opts o = in(c, write);
+        char *out;
+        rn_proc_result r = run(&o, &out, NULL);
+        assert_int_equal(r.exit_code, 0);
+        assert_string_equal(out, "/bin/f\n");
+        free(out);
+        const char *read[] = {"cat", "/bin/f", NULL};
+        o = in(c, read);
+        run(&o, &out, NULL);
+        assert_string_equal(out, "kept\n");
+        free(out);
+        assert_int_equal(state_entries(), on_host[k]);
+        rn_container_destroy(c);
+        assert_int_equal(state_entries(), 1);
+    }
 }
 
 static void minimal_dev(void **st) {
@@ -368,7 +364,7 @@ static void nothing_outlives_without_cgroup(void **st) {
 
 static void binds_users_and_isolation(void **st) {
     (void)st;
-    rn_bind binds[] = {{ws, "/work", false}, {ws, "/ro", true}};
+    rn_bind binds[] = {{ws, "/job", false}, {ws, "/ro", true}};
     rn_container_opts co = {0};
     co.binds = binds;
     co.n_binds = 2;
@@ -379,7 +375,7 @@ static void binds_users_and_isolation(void **st) {
     rn_container *b = make(&co2);
     sh("chmod 777 %s", ws);
     const char *wa[] = {"sh", "-c",
-                        "id -u; echo hi > /work/f; echo no > /ro/g 2>/dev/null || echo ro; "
+                        "id -u; echo hi > /job/f; echo no > /ro/g 2>/dev/null || echo ro; "
                         "echo layer > /tmp/t; cat /proc/self/status | grep ^CapEff",
                         NULL};
     rn_proc_opts o = in(a, wa);
@@ -393,7 +389,7 @@ static void binds_users_and_isolation(void **st) {
     free(content);
     free(path);
     /* Another container has its own /tmp and no view of A's workspace. */
-    const char *rb[] = {"sh", "-c", "cat /tmp/t 2>/dev/null || echo none; ls /work 2>&1 | wc -l",
+    const char *rb[] = {"sh", "-c", "cat /tmp/t 2>/dev/null || echo none; ls /job 2>&1 | wc -l",
                         NULL};
     o = in(b, rb);
     run(&o, &out, NULL);
